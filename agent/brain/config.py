@@ -1,0 +1,26 @@
+"""Configuration of the brain: which LLM, and the local fast path."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from agent.configbase import Section
+
+
+class BrainConfig(Section):
+    """Which model answers, and the limits it works within."""
+
+    provider: Literal["none", "openai", "anthropic"] = "none"
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    prefer_local: bool = True
+    max_tool_rounds: int = Field(default=6, ge=1, le=50)
+    max_tool_calls_per_turn: int = Field(default=16, ge=1, le=200)
+    tool_timeout: float = Field(default=20.0, gt=0)
+    context_tokens: int = Field(default=16000, ge=1000)
+    rate_limit_per_minute: int = Field(default=30, ge=1)

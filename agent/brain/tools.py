@@ -1,0 +1,158 @@
+"""The tool registry: typed async functions become model tools.
+
+A tool is `async def name(ctx: ToolContext, arg: type = default, ...) -> result`
+with a docstring. Its JSON schema is generated from the signature by pydantic,
+arguments are validated before the call, and every failure comes back as a
+structured result `{"error": kind, "detail": ...}` for the model, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from agent.errors import HomeError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ToolContext:
+    """Who is asking, through which channel, and with what standing."""
+
+    channel: str
+    sender: str
+    role: str = "owner"
+    conversation: str = ""
+    runtime: Any = None
+    # Set when the text that led to this call did not come from the owner
+    # (camera descriptions, device names, heartbeat notes...).
+    untrusted: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def requested_by(self) -> str:
+        """How the command log names this caller."""
+        return f"{self.channel}:{self.sender}"
+
+
+@dataclass
+class ToolResult:
+    """What a tool call produced, as the model will see it."""
+
+    ok: bool
+    value: Any = None
+    error: str | None = None
+    detail: str | None = None
+
+    def to_model(self) -> str:
+        """The JSON string sent back to the model."""
+        if self.ok:
+            return json.dumps(self.value, default=str, ensure_ascii=False)
+        return json.dumps({"error": self.error, "detail": self.detail}, ensure_ascii=False)
+
+    def to_json(self) -> Any:
+        """The result as JSON for APIs."""
+        return self.value if self.ok else {"error": self.error, "detail": self.detail}
+
+
+ToolFn = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class Tool:
+    """One registered tool."""
+
+    name: str
+    description: str
+    fn: ToolFn
+    params: type[BaseModel]
+    timeout: float | None = None
+
+    def schema(self) -> dict[str, Any]:
+        """The OpenAI-style function schema."""
+        params = self.params.model_json_schema()
+        params.pop("title", None)
+        for prop in params.get("properties", {}).values():
+            prop.pop("title", None)
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": params},
+        }
+
+
+class ToolRegistry:
+    """All tools the brain may call; components register theirs at setup."""
+
+    def __init__(self, default_timeout: float = 20.0) -> None:
+        self.tools: dict[str, Tool] = {}
+        self.default_timeout = default_timeout
+
+    def register(self, fn: ToolFn, *, name: str | None = None, timeout: float | None = None) -> Tool:
+        """Register an async function as a tool (its first parameter is the ToolContext)."""
+        tool_name = name or fn.__name__
+        doc = inspect.getdoc(fn) or ""
+        if not doc:
+            raise ValueError(f"tool {tool_name} needs a docstring")
+        hints = get_type_hints(fn)
+        fields: dict[str, Any] = {}
+        params = list(inspect.signature(fn).parameters.values())[1:]
+        for param in params:
+            default = ... if param.default is inspect.Parameter.empty else param.default
+            fields[param.name] = (hints.get(param.name, Any), default)
+        model = create_model(  # type: ignore[call-overload]
+            f"{tool_name}_args", __config__=ConfigDict(extra="forbid"), **fields
+        )
+        tool = Tool(tool_name, doc, fn, model, timeout)
+        self.tools[tool_name] = tool
+        return tool
+
+    def tool(self, fn: ToolFn) -> ToolFn:
+        """Decorator form of `register`."""
+        self.register(fn)
+        return fn
+
+    def schemas(self, names: list[str] | None = None) -> list[dict[str, Any]]:
+        """Schemas of all (or some) tools, in a stable order (keeps prompts cacheable)."""
+        chosen = sorted(self.tools) if names is None else [n for n in names if n in self.tools]
+        return [self.tools[n].schema() for n in chosen]
+
+    async def call(self, name: str, arguments: str | dict[str, Any], ctx: ToolContext) -> ToolResult:
+        """Validate arguments and run a tool; every failure becomes a structured result."""
+        tool = self.tools.get(name)
+        if tool is None:
+            return ToolResult(False, error="unknown_tool", detail=f"There is no tool {name!r}.")
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments or "{}")
+            except json.JSONDecodeError as err:
+                return ToolResult(False, error="bad_arguments", detail=f"Arguments are not JSON: {err}")
+        if not isinstance(arguments, dict):
+            return ToolResult(False, error="bad_arguments", detail="Arguments must be a JSON object.")
+        try:
+            args = tool.params.model_validate(arguments)
+        except ValidationError as err:
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in err.errors()
+            )
+            return ToolResult(False, error="bad_arguments", detail=detail)
+        try:
+            value = await asyncio.wait_for(
+                tool.fn(ctx, **{k: getattr(args, k) for k in type(args).model_fields}),
+                tool.timeout or self.default_timeout,
+            )
+        except HomeError as err:
+            return ToolResult(False, error=err.kind, detail=str(err))
+        except TimeoutError:
+            return ToolResult(False, error="timeout", detail=f"{name} took too long.")
+        except Exception as err:  # a tool bug must reach the model as an error, not crash the turn
+            log.exception("tool %s raised", name)
+            return ToolResult(False, error="tool_failed", detail=f"{type(err).__name__}: {err}")
+        return ToolResult(True, value=value)

@@ -1,0 +1,164 @@
+"""The composition root: builds every part of the daemon from the config and runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from agent.brain.tools import ToolRegistry
+from agent.bus import Bus
+from agent.config import Config, HomePaths
+from agent.home import Area, DeviceOverride, Home
+from agent.people import People
+from agent.runtime import Component, Runtime
+from agent.store import Store
+from agent.supervise import Supervisor
+from integrations.base import Integration
+
+log = logging.getLogger("homeclaw")
+
+# Config section → "module:factory" building the integration from (section, runtime).
+# Imported lazily so an optional vendor library never breaks startup of the rest.
+INTEGRATIONS: dict[str, str] = {
+    "virtual": "integrations.virtual.adapter:create",
+    "mqtt": "integrations.mqtt.adapter:create",
+    "sonos": "integrations.sonos.adapter:create",
+    "hue": "integrations.hue.adapter:create",
+    "homeassistant": "integrations.homeassistant.adapter:create",
+    "wled": "integrations.wled.adapter:create",
+    "shelly": "integrations.shelly.adapter:create",
+}
+
+# Components in start order ("module:factory" taking the runtime's config).
+COMPONENTS: list[str] = []
+
+
+def _load(ref: str) -> Callable[..., Any]:
+    module, _, attr = ref.partition(":")
+    factory: Callable[..., Any] = getattr(importlib.import_module(module), attr)
+    return factory
+
+
+def build_runtime(config: Config, paths: HomePaths, *, demo: bool = False) -> Runtime:
+    """Wire the shared services; integrations and components are added by `Daemon`."""
+    from agent.web.app import create_app
+
+    paths.root.mkdir(parents=True, exist_ok=True)
+    bus = Bus()
+    store = Store(paths.database)
+    areas = {
+        area_id: Area(area_id, a.name or area_id.replace("_", " ").title(), a.floor, tuple(a.aliases))
+        for area_id, a in config.home.areas.items()
+    }
+    overrides = {
+        device_id: DeviceOverride(o.name, o.area, tuple(o.aliases), o.hidden)
+        for device_id, o in config.devices.items()
+    }
+    home = Home(bus=bus, store=store, areas=areas, overrides=overrides)
+    supervisor = Supervisor(bus)
+    tools = ToolRegistry(default_timeout=config.brain.tool_timeout)
+    rt = Runtime(
+        config=config,
+        paths=paths,
+        bus=bus,
+        store=store,
+        home=home,
+        supervisor=supervisor,
+        tools=tools,
+        people=People(config.people),
+        app=web.Application(),
+        token=paths.token(create=True),
+        demo=demo,
+    )
+    rt.app = create_app(rt)
+    return rt
+
+
+class Daemon:
+    """Runs integrations, components and the web server until told to stop."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.components: list[Component] = []
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    def _integrations(self) -> list[Integration]:
+        built: list[Integration] = []
+        for key, ref in INTEGRATIONS.items():
+            section = getattr(self.rt.config, key, None)
+            if section is None or (key == "virtual" and not section.devices):
+                continue
+            try:
+                built.append(_load(ref)(section, self.rt))
+            except ImportError as err:
+                log.error("integration %s cannot load: %s", key, err)
+                self.rt.supervisor.set_status(f"integration:{key}", "failed", str(err))
+        return built
+
+    async def start(self) -> str:
+        """Start everything; returns the dashboard URL."""
+        rt = self.rt
+        for ref in COMPONENTS:
+            component: Component = _load(ref)(rt)
+            component.setup(rt)
+            self.components.append(component)
+        for integration in self._integrations():
+            rt.home.integrations[integration.name] = integration
+            rt.supervisor.spawn(
+                f"integration:{integration.name}",
+                lambda i=integration: i.run(rt.home),  # type: ignore[misc]
+                on_failure=lambda n=integration.name: rt.home.set_available(n, False),
+            )
+        for component in self.components:
+            await component.start()
+        self.runner = web.AppRunner(rt.app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, rt.config.web.host, rt.config.web.port)
+        await site.start()
+        port = self.runner.addresses[0][1] if self.runner.addresses else rt.config.web.port
+        host = rt.config.web.host if rt.config.web.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        self.url = f"http://{host}:{port}/"
+        rt.services["url"] = self.url
+        log.info("dashboard at %s", self.url)
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop in reverse order: web, components, integrations, store."""
+        if self.runner is not None:
+            await self.runner.cleanup()
+        for component in reversed(self.components):
+            with contextlib.suppress(Exception):
+                await component.stop()
+        await self.rt.supervisor.stop()
+        for integration in self.rt.home.integrations.values():
+            try:
+                await asyncio.wait_for(integration.stop(), 5)
+            except Exception as err:
+                log.warning("integration %s did not stop cleanly: %s", integration.name, err)
+        self.rt.store.close()
+
+
+async def serve(rt: Runtime, on_ready: Callable[[str], None] | None = None) -> None:
+    """Run the daemon until SIGTERM or SIGINT, then shut down gracefully."""
+    daemon = Daemon(rt)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        url = await daemon.start()
+        if on_ready is not None:
+            on_ready(url)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await daemon.stop()

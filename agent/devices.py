@@ -1,0 +1,270 @@
+"""The device model: kinds, features, state snapshots and the command vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Kind(StrEnum):
+    """What a device is, in the home's language."""
+
+    LIGHT = "light"
+    SWITCH = "switch"
+    FAN = "fan"
+    SPEAKER = "speaker"
+    CLIMATE = "climate"
+    COVER = "cover"
+    LOCK = "lock"
+    ALARM = "alarm"
+    SENSOR = "sensor"
+    CAMERA = "camera"
+
+
+class Feature(StrEnum):
+    """A capability a device supports; commands require features."""
+
+    ON_OFF = "on_off"
+    BRIGHTNESS = "brightness"
+    COLOR = "color"
+    COLOR_TEMP = "color_temp"
+    TARGET_TEMPERATURE = "target_temperature"
+    HVAC_MODE = "hvac_mode"
+    POSITION = "position"
+    OPEN_CLOSE = "open_close"
+    LOCK = "lock"
+    ALARM = "alarm"
+    PLAYBACK = "playback"
+    VOLUME = "volume"
+    MUTE = "mute"
+    PLAY_MEDIA = "play_media"
+    GROUPING = "grouping"
+    PRESET = "preset"
+
+
+class Action(StrEnum):
+    """The command vocabulary shared by every integration."""
+
+    TURN_ON = "turn_on"
+    TURN_OFF = "turn_off"
+    TOGGLE = "toggle"
+    SET_BRIGHTNESS = "set_brightness"
+    SET_COLOR = "set_color"
+    SET_COLOR_TEMP = "set_color_temp"
+    SET_TEMPERATURE = "set_temperature"
+    SET_HVAC_MODE = "set_hvac_mode"
+    SET_POSITION = "set_position"
+    OPEN = "open"
+    CLOSE = "close"
+    STOP = "stop"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    ARM = "arm"
+    DISARM = "disarm"
+    PLAY = "play"
+    PAUSE = "pause"
+    NEXT = "next"
+    PREVIOUS = "previous"
+    SET_VOLUME = "set_volume"
+    MUTE = "mute"
+    PLAY_MEDIA = "play_media"
+    JOIN = "join"
+    UNJOIN = "unjoin"
+    ACTIVATE_PRESET = "activate_preset"
+
+
+class Risk(StrEnum):
+    """How careful the house must be before acting."""
+
+    LOW = "low"
+    HIGH = "high"
+
+
+HvacMode = Literal["off", "heat", "cool", "auto", "heat_cool", "fan_only", "dry"]
+ArmMode = Literal["home", "away", "night", "vacation"]
+
+# Which feature each action needs, and which Command fields it requires.
+ACTIONS: dict[Action, tuple[Feature, tuple[str, ...]]] = {
+    Action.TURN_ON: (Feature.ON_OFF, ()),
+    Action.TURN_OFF: (Feature.ON_OFF, ()),
+    Action.TOGGLE: (Feature.ON_OFF, ()),
+    Action.SET_BRIGHTNESS: (Feature.BRIGHTNESS, ("brightness",)),
+    Action.SET_COLOR: (Feature.COLOR, ("color",)),
+    Action.SET_COLOR_TEMP: (Feature.COLOR_TEMP, ("color_temp_k",)),
+    Action.SET_TEMPERATURE: (Feature.TARGET_TEMPERATURE, ("temperature_c",)),
+    Action.SET_HVAC_MODE: (Feature.HVAC_MODE, ("hvac_mode",)),
+    Action.SET_POSITION: (Feature.POSITION, ("position",)),
+    Action.OPEN: (Feature.OPEN_CLOSE, ()),
+    Action.CLOSE: (Feature.OPEN_CLOSE, ()),
+    Action.STOP: (Feature.OPEN_CLOSE, ()),
+    Action.LOCK: (Feature.LOCK, ()),
+    Action.UNLOCK: (Feature.LOCK, ()),
+    Action.ARM: (Feature.ALARM, ()),
+    Action.DISARM: (Feature.ALARM, ()),
+    Action.PLAY: (Feature.PLAYBACK, ()),
+    Action.PAUSE: (Feature.PLAYBACK, ()),
+    Action.NEXT: (Feature.PLAYBACK, ()),
+    Action.PREVIOUS: (Feature.PLAYBACK, ()),
+    Action.SET_VOLUME: (Feature.VOLUME, ("volume",)),
+    Action.MUTE: (Feature.MUTE, ("muted",)),
+    Action.PLAY_MEDIA: (Feature.PLAY_MEDIA, ("media",)),
+    Action.JOIN: (Feature.GROUPING, ("group_with",)),
+    Action.UNJOIN: (Feature.GROUPING, ()),
+    Action.ACTIVATE_PRESET: (Feature.PRESET, ("preset",)),
+}
+
+# Cover device classes whose opening lets someone in.
+ENTRY_COVER_CLASSES = frozenset({"garage", "gate", "door"})
+
+
+class Command(BaseModel):
+    """One command from the shared vocabulary, with its (validated) arguments."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: Action
+    brightness: int | None = Field(default=None, ge=0, le=100)
+    color: tuple[int, int, int] | None = None
+    color_temp_k: int | None = Field(default=None, ge=1000, le=10000)
+    temperature_c: float | None = Field(default=None, ge=-20, le=60)
+    hvac_mode: HvacMode | None = None
+    position: int | None = Field(default=None, ge=0, le=100)
+    volume: int | None = Field(default=None, ge=0, le=100)
+    muted: bool | None = None
+    media: str | None = Field(default=None, min_length=1, max_length=2000)
+    group_with: str | None = None
+    preset: str | None = None
+    arm_mode: ArmMode | None = None
+
+    @model_validator(mode="after")
+    def _required_args(self) -> Command:
+        _, required = ACTIONS[self.action]
+        missing = [name for name in required if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"{self.action.value} needs {', '.join(missing)}")
+        if self.color is not None and any(not 0 <= c <= 255 for c in self.color):
+            raise ValueError("color components must be 0-255")
+        return self
+
+    @property
+    def feature(self) -> Feature:
+        """The feature a device needs to accept this command."""
+        return ACTIONS[self.action][0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The command as compact JSON (unset arguments left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class DeviceState(BaseModel):
+    """An immutable snapshot of a device's state in normalised units.
+
+    Brightness, position and volume are percent; temperatures are °C; colours
+    are RGB 0-255; colour temperature is kelvin.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    on: bool | None = None
+    brightness: int | None = None
+    color: tuple[int, int, int] | None = None
+    color_temp_k: int | None = None
+    current_temperature_c: float | None = None
+    target_temperature_c: float | None = None
+    hvac_mode: str | None = None
+    hvac_action: str | None = None
+    humidity: float | None = None
+    position: int | None = None
+    moving: str | None = None
+    locked: bool | None = None
+    lock_state: str | None = None
+    alarm_state: str | None = None
+    playback: str | None = None
+    volume: int | None = None
+    muted: bool | None = None
+    media_title: str | None = None
+    media_artist: str | None = None
+    media_source: str | None = None
+    group: tuple[str, ...] | None = None
+    motion: bool | None = None
+    contact_open: bool | None = None
+    battery: int | None = None
+    illuminance: float | None = None
+    power_w: float | None = None
+    value: float | str | None = None
+    unit: str | None = None
+    preset: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The state as compact JSON (unknown fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def merged(self, **changes: Any) -> DeviceState:
+        """A new snapshot with some fields changed (validated)."""
+        return DeviceState.model_validate({**self.model_dump(), **changes})
+
+
+@dataclass
+class Device:
+    """A device in the home: identity, placement, capabilities and current state."""
+
+    id: str
+    name: str
+    kind: Kind
+    integration: str
+    area: str | None = None
+    aliases: tuple[str, ...] = ()
+    features: frozenset[Feature] = frozenset()
+    device_class: str | None = None
+    state: DeviceState = field(default_factory=DeviceState)
+    available: bool = True
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def risk(self) -> Risk:
+        """High for anything that lets people in or silences the alarm."""
+        if self.kind in (Kind.LOCK, Kind.ALARM):
+            return Risk.HIGH
+        if self.kind == Kind.COVER and self.device_class in ENTRY_COVER_CLASSES:
+            return Risk.HIGH
+        return Risk.LOW
+
+    def command_risk(self, command: Command) -> Risk:
+        """Whether this particular command needs the owner's confirmation."""
+        if self.risk is Risk.LOW:
+            return Risk.LOW
+        if command.action in (Action.UNLOCK, Action.DISARM, Action.OPEN):
+            return Risk.HIGH
+        if command.action == Action.SET_POSITION and (command.position or 0) > 0:
+            return Risk.HIGH
+        if command.action == Action.TOGGLE:
+            return Risk.HIGH
+        return Risk.LOW
+
+    def supports(self, command: Command) -> bool:
+        """Whether the device has the feature the command needs."""
+        return command.feature in self.features
+
+    def with_state(self, state: DeviceState) -> Device:
+        """A copy with a new state snapshot."""
+        return replace(self, state=state)
+
+    def to_json(self) -> dict[str, Any]:
+        """The device as documented in the README's `devices --json` shape."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "area": self.area,
+            "kind": self.kind.value,
+            "device_class": self.device_class,
+            "integration": self.integration,
+            "aliases": list(self.aliases),
+            "features": sorted(f.value for f in self.features),
+            "risk": self.risk.value,
+            "available": self.available,
+            "state": self.state.to_json(),
+            "info": self.info,
+        }

@@ -1,0 +1,321 @@
+"""The Home registry: every device, its live state, commands, and name resolution."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from agent.bus import Bus, CommandExecuted, DeviceAdded, DeviceRemoved, StateChanged
+from agent.devices import Action, Command, Device, DeviceState, Kind, Risk
+from agent.errors import (
+    ConfirmationRequired,
+    DeviceUnavailable,
+    HomeError,
+    NoSuchDevice,
+    UnsupportedCommand,
+)
+from agent.naming import Resolution, resolve
+
+if TYPE_CHECKING:
+    from agent.store import Store
+    from integrations.base import Integration
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Area:
+    """A room or zone, optionally on a floor, with other names people use for it."""
+
+    id: str
+    name: str
+    floor: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeviceOverride:
+    """The owner's name, area and aliases for a device, keyed by its stable id."""
+
+    name: str | None = None
+    area: str | None = None
+    aliases: tuple[str, ...] = ()
+    hidden: bool = False
+
+
+@dataclass
+class Home:
+    """All devices of the home, kept current by integrations and acted on by commands."""
+
+    bus: Bus
+    store: Store | None = None
+    areas: dict[str, Area] = field(default_factory=dict)
+    overrides: dict[str, DeviceOverride] = field(default_factory=dict)
+    command_timeout: float = 10.0
+    _devices: dict[str, Device] = field(default_factory=dict)
+    integrations: dict[str, Integration] = field(default_factory=dict)
+
+    # -- registry ---------------------------------------------------------
+
+    def add(self, device: Device) -> Device:
+        """Register (or re-register) a device, applying the owner's overrides."""
+        override = self.overrides.get(device.id)
+        if override is not None:
+            if override.hidden:
+                return device
+            device = replace(
+                device,
+                name=override.name or device.name,
+                area=override.area or device.area,
+                aliases=tuple(dict.fromkeys(device.aliases + override.aliases)),
+            )
+        if device.area is not None:
+            device = replace(device, area=self._area_id(device.area))
+        previous = self._devices.get(device.id)
+        self._devices[device.id] = device
+        self._remember(device)
+        if previous is None:
+            self.bus.publish(DeviceAdded(device_id=device.id))
+        if previous is None or previous.state != device.state or previous.available != device.available:
+            self.bus.publish(
+                StateChanged(
+                    device_id=device.id,
+                    old=previous.state.to_json() if previous else None,
+                    new=device.state.to_json(),
+                    available=device.available,
+                )
+            )
+        return device
+
+    def remove(self, device_id: str) -> None:
+        """Forget a device (it left the home)."""
+        if self._devices.pop(device_id, None) is not None:
+            self.bus.publish(DeviceRemoved(device_id=device_id))
+
+    def get(self, device_id: str) -> Device:
+        """The device with this id, or NoSuchDevice."""
+        try:
+            return self._devices[device_id]
+        except KeyError:
+            raise NoSuchDevice(f"There is no device with id {device_id!r}.") from None
+
+    def find(self, device_id: str) -> Device | None:
+        """The device with this id, if present."""
+        return self._devices.get(device_id)
+
+    def devices(
+        self, *, kind: Kind | None = None, area: str | None = None, integration: str | None = None
+    ) -> list[Device]:
+        """Devices, sorted by area then name, optionally filtered."""
+        found = [
+            d
+            for d in self._devices.values()
+            if (kind is None or d.kind == kind)
+            and (area is None or d.area == area)
+            and (integration is None or d.integration == integration)
+        ]
+        return sorted(found, key=lambda d: (d.area or "~", d.name.lower(), d.id))
+
+    def update(
+        self,
+        device_id: str,
+        state: DeviceState | None = None,
+        *,
+        available: bool | None = None,
+        **changes: Any,
+    ) -> Device | None:
+        """Record new state (a whole snapshot or some fields) and availability."""
+        device = self._devices.get(device_id)
+        if device is None:
+            return None
+        new_state = state if state is not None else device.state
+        if changes:
+            new_state = new_state.merged(**changes)
+        new_available = device.available if available is None else available
+        if new_state == device.state and new_available == device.available:
+            return device
+        updated = replace(device, state=new_state, available=new_available)
+        self._devices[device_id] = updated
+        self.bus.publish(
+            StateChanged(
+                device_id=device_id,
+                old=device.state.to_json(),
+                new=new_state.to_json(),
+                available=new_available,
+            )
+        )
+        return updated
+
+    def set_available(self, integration: str, available: bool) -> None:
+        """Mark every device of an integration (un)available, e.g. when its hub drops."""
+        for device in list(self._devices.values()):
+            if device.integration == integration:
+                self.update(device.id, available=available)
+
+    # -- names --------------------------------------------------------------
+
+    def resolve(self, text: str, kind: Kind | None = None) -> Resolution:
+        """Resolve what a person called some devices ("kitchen lights", "downstairs")."""
+        return resolve(text, self.devices(), self.areas, kind)
+
+    def area_name(self, area_id: str | None) -> str:
+        """The display name of an area id."""
+        if area_id is None:
+            return "Unassigned"
+        area = self.areas.get(area_id)
+        return area.name if area else area_id.replace("_", " ").title()
+
+    def describe(self) -> str:
+        """A compact, stable description of the home (names, areas, kinds; no state)."""
+        lines: list[str] = []
+        by_area: dict[str | None, list[Device]] = {}
+        for device in self.devices():
+            by_area.setdefault(device.area, []).append(device)
+        for area_id in sorted(by_area, key=lambda a: a or "~"):
+            area = self.areas.get(area_id) if area_id else None
+            floor = f" ({area.floor})" if area and area.floor else ""
+            items = ", ".join(
+                f"{d.name} [{d.kind.value}{'/' + d.device_class if d.device_class else ''}]"
+                for d in by_area[area_id]
+            )
+            lines.append(f"- {self.area_name(area_id)}{floor}: {items}")
+        return "\n".join(lines)
+
+    # -- commands -----------------------------------------------------------
+
+    async def execute(
+        self,
+        device_id: str,
+        command: Command,
+        *,
+        requested_by: str,
+        confirmed: bool = False,
+    ) -> Device:
+        """Send a command to a device and return it with its confirmed state.
+
+        High-risk commands (unlock, disarm, opening a garage) are refused here
+        unless the caller went through the policy's confirmation: defence in
+        depth, whatever path asked.
+        """
+        device = self.get(device_id)
+        try:
+            if not device.supports(command):
+                raise UnsupportedCommand(f"{device.name} can't {command.action.value.replace('_', ' ')}.")
+            if device.command_risk(command) is Risk.HIGH and not confirmed:
+                raise ConfirmationRequired(
+                    f"{command.action.value.replace('_', ' ').capitalize()} {device.name} "
+                    "needs the owner's confirmation."
+                )
+            if not device.available:
+                raise DeviceUnavailable(f"{device.name} is not reachable right now.")
+            integration = self.integrations.get(device.integration)
+            if integration is None:
+                raise DeviceUnavailable(f"{device.name}'s integration is not running.")
+            try:
+                new_state = await asyncio.wait_for(
+                    integration.execute(device, command), self.command_timeout
+                )
+            except TimeoutError:
+                raise DeviceUnavailable(f"{device.name} did not answer in time.") from None
+            if new_state is not None:
+                self.update(device_id, new_state, available=True)
+        except HomeError as err:
+            self._record(device, command, requested_by, error=err)
+            raise
+        self._record(device, command, requested_by, error=None)
+        return self.get(device_id)
+
+    async def execute_many(
+        self,
+        device_ids: Iterable[str],
+        command: Command,
+        *,
+        requested_by: str,
+        confirmed: bool = False,
+    ) -> list[tuple[str, Device | HomeError]]:
+        """Send one command to several devices concurrently; one result per device."""
+        ids = list(device_ids)
+
+        async def one(device_id: str) -> Device | HomeError:
+            try:
+                return await self.execute(
+                    device_id, command, requested_by=requested_by, confirmed=confirmed
+                )
+            except HomeError as err:
+                return err
+
+        results = await asyncio.gather(*(one(i) for i in ids))
+        return list(zip(ids, results, strict=True))
+
+    def _record(
+        self, device: Device, command: Command, requested_by: str, error: HomeError | None
+    ) -> None:
+        if self.store is not None:
+            self.store.execute(
+                "INSERT INTO command_log(ts, device_id, command, requested_by, ok, error) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    time.time(),
+                    device.id,
+                    json.dumps(command.to_json()),
+                    requested_by,
+                    int(error is None),
+                    str(error) if error else None,
+                ),
+            )
+        level = logging.INFO if error is None else logging.WARNING
+        log.log(
+            level,
+            "command %s on %s by %s: %s",
+            command.action.value,
+            device.id,
+            requested_by,
+            "ok" if error is None else error,
+        )
+        self.bus.publish(
+            CommandExecuted(
+                device_id=device.id,
+                command=command.to_json(),
+                requested_by=requested_by,
+                ok=error is None,
+                error=str(error) if error else None,
+            )
+        )
+
+    def _area_id(self, area: str) -> str:
+        """Map an area name or alias to its configured id (or a slug of it)."""
+        key = area.strip().lower()
+        for area_id, info in self.areas.items():
+            if key in (area_id, info.name.lower(), *(a.lower() for a in info.aliases)):
+                return area_id
+        return key.replace(" ", "_")
+
+    def _remember(self, device: Device) -> None:
+        """Keep the device registry row current, so a device keeps its history."""
+        if self.store is None:
+            return
+        now = time.time()
+        self.store.execute(
+            "INSERT INTO device_registry(id, integration, name, area, kind, host, first_seen, "
+            "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "name = excluded.name, area = excluded.area, host = excluded.host, "
+            "last_seen = excluded.last_seen",
+            (
+                device.id,
+                device.integration,
+                device.name,
+                device.area,
+                device.kind.value,
+                device.info.get("host"),
+                now,
+                now,
+            ),
+        )
+
+
+__all__ = ["Action", "Area", "Command", "Device", "DeviceOverride", "DeviceState", "Home", "Kind"]

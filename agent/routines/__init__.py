@@ -1,0 +1,1 @@
+"""Routines, schedules, event triggers and the heartbeat."""

@@ -1,0 +1,62 @@
+"""What `homeclaw demo` gives each simulator, and what a simulator gives back.
+
+Every integration package has a `simulator.py` with `async def demo(ctx) ->
+DemoPart`: it starts fakes speaking the real protocol on loopback and returns
+the config fragment that points the real adapter at them. Tests use the same
+simulators, so the demo and the tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on host right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LoopbackAddresses:
+    """Hands out distinct 127.0.x.y addresses (for fakes with hard-coded ports)."""
+
+    prefix: str = "127.0.0"
+    next_host: int = 2
+
+    def allocate(self) -> str:
+        """The next unused loopback address."""
+        address = f"{self.prefix}.{self.next_host}"
+        self.next_host += 1
+        return address
+
+
+@dataclass
+class DemoContext:
+    """Shared facts for the simulators of one demo (or one test session)."""
+
+    home: Path
+    addresses: LoopbackAddresses = field(default_factory=LoopbackAddresses)
+    mqtt: tuple[str, int] | None = None
+    web_url: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+async def _nothing() -> None:
+    return None
+
+
+@dataclass
+class DemoPart:
+    """A running simulator: the config pointing at it, and how to stop it."""
+
+    name: str
+    config: dict[str, Any]
+    stop: Callable[[], Awaitable[None]] = _nothing
+    handle: Any = None

@@ -1,0 +1,1 @@
+"""The HTTP server: dashboard, JSON API, websocket, webhooks and media."""

@@ -1,0 +1,1 @@
+"""Everything outside the daemon: device vendors, messaging channels, discovery."""

@@ -1,0 +1,1 @@
+"""hue integration."""

@@ -1,0 +1,1 @@
+"""Cameras: capture, change detection, events and describers."""
