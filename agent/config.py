@@ -79,7 +79,9 @@ class HomeSection(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/Madrid)")
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name like Europe/Madrid)"
+            ) from None
         return value
 
 
@@ -268,7 +270,12 @@ def _read_yaml(path: Path) -> Any:
 
 
 def _interpolate(
-    node: Any, env: dict[str, str], source: Path, doc: Any, loc: tuple[Any, ...], problems: list[str]
+    node: Any,
+    env: dict[str, str],
+    source: Path,
+    doc: Any,
+    loc: tuple[Any, ...],
+    problems: list[str],
 ) -> Any:
     """Plain Python data with ${VAR} and ${VAR:-default} replaced."""
     if isinstance(node, dict):

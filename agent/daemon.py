@@ -54,7 +54,9 @@ def build_runtime(config: Config, paths: HomePaths, *, demo: bool = False) -> Ru
     bus = Bus()
     store = Store(paths.database)
     areas = {
-        area_id: Area(area_id, a.name or area_id.replace("_", " ").title(), a.floor, tuple(a.aliases))
+        area_id: Area(
+            area_id, a.name or area_id.replace("_", " ").title(), a.floor, tuple(a.aliases)
+        )
         for area_id, a in config.home.areas.items()
     }
     overrides = {

@@ -81,7 +81,11 @@ class Home:
         self._remember(device)
         if previous is None:
             self.bus.publish(DeviceAdded(device_id=device.id))
-        if previous is None or previous.state != device.state or previous.available != device.available:
+        if (
+            previous is None
+            or previous.state != device.state
+            or previous.available != device.available
+        ):
             self.bus.publish(
                 StateChanged(
                     device_id=device.id,
@@ -205,7 +209,9 @@ class Home:
         device = self.get(device_id)
         try:
             if not device.supports(command):
-                raise UnsupportedCommand(f"{device.name} can't {command.action.value.replace('_', ' ')}.")
+                raise UnsupportedCommand(
+                    f"{device.name} can't {command.action.value.replace('_', ' ')}."
+                )
             if device.command_risk(command) is Risk.HIGH and not confirmed:
                 raise ConfirmationRequired(
                     f"{command.action.value.replace('_', ' ').capitalize()} {device.name} "

@@ -44,15 +44,62 @@ KIND_WORDS: dict[str, tuple[Kind, frozenset[str] | None]] = {
     "sensor": (Kind.SENSOR, None),
     "camera": (Kind.CAMERA, None),
 }
-PLURAL_KIND_WORDS = {"lights", "lamps", "bulbs", "strips", "switches", "plugs", "outlets",
-                     "sockets", "fans", "speakers", "thermostats", "heaters", "shades",
-                     "blinds", "curtains", "shutters", "covers", "locks", "alarms", "sensors",
-                     "cameras"}
+PLURAL_KIND_WORDS = {
+    "lights",
+    "lamps",
+    "bulbs",
+    "strips",
+    "switches",
+    "plugs",
+    "outlets",
+    "sockets",
+    "fans",
+    "speakers",
+    "thermostats",
+    "heaters",
+    "shades",
+    "blinds",
+    "curtains",
+    "shutters",
+    "covers",
+    "locks",
+    "alarms",
+    "sensors",
+    "cameras",
+}
 QUANTIFIERS = {"all", "every", "everything", "both", "each"}
-STOPWORDS = {"the", "a", "an", "my", "our", "in", "on", "at", "of", "to", "and", "please",
-             "device", "devices", "room", "thing", "things", "one", "ones"}
-EVERYTHING = {"everything", "all", "all devices", "whole house", "house", "the house",
-              "the whole house", "every device", "home"}
+STOPWORDS = {
+    "the",
+    "a",
+    "an",
+    "my",
+    "our",
+    "in",
+    "on",
+    "at",
+    "of",
+    "to",
+    "and",
+    "please",
+    "device",
+    "devices",
+    "room",
+    "thing",
+    "things",
+    "one",
+    "ones",
+}
+EVERYTHING = {
+    "everything",
+    "all",
+    "all devices",
+    "whole house",
+    "house",
+    "the house",
+    "the whole house",
+    "every device",
+    "home",
+}
 
 
 @dataclass
@@ -190,9 +237,7 @@ def resolve(
     room_level = bool(area_ids) and not remaining
     if len(candidates) > 1 and not plural and not room_level:
         listed = ", ".join(d.name for d in candidates[:6])
-        return Resolution(
-            "ambiguous", candidates, f"Which one do you mean: {listed}?"
-        )
+        return Resolution("ambiguous", candidates, f"Which one do you mean: {listed}?")
     return Resolution("ok", candidates)
 
 

@@ -95,7 +95,9 @@ class ToolRegistry:
         self.tools: dict[str, Tool] = {}
         self.default_timeout = default_timeout
 
-    def register(self, fn: ToolFn, *, name: str | None = None, timeout: float | None = None) -> Tool:
+    def register(
+        self, fn: ToolFn, *, name: str | None = None, timeout: float | None = None
+    ) -> Tool:
         """Register an async function as a tool (its first parameter is the ToolContext)."""
         tool_name = name or fn.__name__
         doc = inspect.getdoc(fn) or ""
@@ -124,7 +126,9 @@ class ToolRegistry:
         chosen = sorted(self.tools) if names is None else [n for n in names if n in self.tools]
         return [self.tools[n].schema() for n in chosen]
 
-    async def call(self, name: str, arguments: str | dict[str, Any], ctx: ToolContext) -> ToolResult:
+    async def call(
+        self, name: str, arguments: str | dict[str, Any], ctx: ToolContext
+    ) -> ToolResult:
         """Validate arguments and run a tool; every failure becomes a structured result."""
         tool = self.tools.get(name)
         if tool is None:
@@ -133,14 +137,19 @@ class ToolRegistry:
             try:
                 arguments = json.loads(arguments or "{}")
             except json.JSONDecodeError as err:
-                return ToolResult(False, error="bad_arguments", detail=f"Arguments are not JSON: {err}")
+                return ToolResult(
+                    False, error="bad_arguments", detail=f"Arguments are not JSON: {err}"
+                )
         if not isinstance(arguments, dict):
-            return ToolResult(False, error="bad_arguments", detail="Arguments must be a JSON object.")
+            return ToolResult(
+                False, error="bad_arguments", detail="Arguments must be a JSON object."
+            )
         try:
             args = tool.params.model_validate(arguments)
         except ValidationError as err:
             detail = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in err.errors()
+                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+                for e in err.errors()
             )
             return ToolResult(False, error="bad_arguments", detail=detail)
         try:

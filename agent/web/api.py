@@ -60,9 +60,7 @@ async def devices(request: web.Request) -> web.Response:
         {
             "home": rt.config.home.name,
             "units": rt.config.home.units,
-            "areas": {
-                a.id: {"name": a.name, "floor": a.floor} for a in rt.home.areas.values()
-            },
+            "areas": {a.id: {"name": a.name, "floor": a.floor} for a in rt.home.areas.values()},
             "devices": [d.to_json() for d in rt.home.devices()],
         }
     )
@@ -86,13 +84,19 @@ async def command(request: web.Request) -> web.Response:
     try:
         body = await request.json()
     except ValueError:
-        return web.json_response({"error": "bad_request", "detail": "body must be JSON"}, status=400)
+        return web.json_response(
+            {"error": "bad_request", "detail": "body must be JSON"}, status=400
+        )
     if not isinstance(body, dict):
-        return web.json_response({"error": "bad_request", "detail": "body must be an object"}, status=400)
+        return web.json_response(
+            {"error": "bad_request", "detail": "body must be an object"}, status=400
+        )
     try:
         cmd = Command.model_validate(body)
     except ValidationError as err:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'command'}: {e['msg']}" for e in err.errors())
+        detail = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'command'}: {e['msg']}" for e in err.errors()
+        )
         return web.json_response({"error": "bad_command", "detail": detail}, status=422)
     device_id = request.match_info["id"]
     try:

@@ -28,11 +28,21 @@ def event_message(rt: Any, event: Event) -> dict[str, Any] | None:
     if isinstance(event, DeviceRemoved):
         return {"type": "device_removed", "id": event.device_id}
     if isinstance(event, IntegrationStatus):
-        return {"type": "health", "name": event.integration, "status": event.status,
-                "detail": event.detail}
+        return {
+            "type": "health",
+            "name": event.integration,
+            "status": event.status,
+            "detail": event.detail,
+        }
     if isinstance(event, CommandExecuted):
-        return {"type": "command", "device_id": event.device_id, "command": event.command,
-                "requested_by": event.requested_by, "ok": event.ok, "error": event.error}
+        return {
+            "type": "command",
+            "device_id": event.device_id,
+            "command": event.command,
+            "requested_by": event.requested_by,
+            "ok": event.ok,
+            "error": event.error,
+        }
     if isinstance(event, Notice):
         return {"type": "notice", "topic": event.topic, "data": event.data}
     return None

@@ -1,0 +1,38 @@
+"""The `homeclaw` command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules adding subcommands: each has `register(subparsers)`; handlers are set
+# with `set_defaults(func=...)` and return an exit status.
+CLI_MODULES = ["agent.cli_core"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="homeclaw", description="A self-hosted agent for your home."
+    )
+    parser.add_argument("--home", help="home folder (default $HOMECLAW_HOME or ~/.homeclaw)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in CLI_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    status: int = args.func(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""A small client for the running daemon's API (used by the CLI)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from agent.config import ConfigError, HomePaths, load_config
+
+
+class DaemonUnreachable(Exception):
+    """The daemon is not running (or not where the config says)."""
+
+
+def base_url(paths: HomePaths) -> str:
+    """Where the daemon listens, from the config (or a `url` file a demo wrote)."""
+    url_file = paths.root / "url"
+    if url_file.exists():
+        return url_file.read_text().strip().rstrip("/")
+    try:
+        web = load_config(paths.config).web
+        host = "127.0.0.1" if web.host in ("0.0.0.0", "::") else web.host
+        return f"http://{host}:{web.port}"
+    except ConfigError:
+        return "http://127.0.0.1:8321"
+
+
+def api(
+    paths: HomePaths, method: str, path: str, body: Any = None, *, timeout: float = 120.0
+) -> Any:
+    """Call the API with the home folder's token; raise DaemonUnreachable or return JSON."""
+    url = base_url(paths) + path
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Authorization", f"Bearer {paths.token()}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as err:
+        try:
+            return json.loads(err.read() or b"null")
+        except ValueError:
+            return {"error": "http", "detail": f"HTTP {err.code}"}
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+        raise DaemonUnreachable(
+            f"homeclaw is not running at {base_url(paths)} ({err}). Start it with "
+            "`homeclaw run` (or `homeclaw demo`)."
+        ) from None

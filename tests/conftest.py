@@ -1,0 +1,124 @@
+"""Shared fixtures: a real Mosquitto broker per session, and a real daemon per test."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from ruamel.yaml import YAML
+
+from agent.config import HomePaths, load_config
+from agent.daemon import Daemon, build_runtime
+from agent.runtime import Runtime
+from agent.simulation import free_port
+
+
+@dataclass
+class Broker:
+    """A Mosquitto broker on loopback that tests may stop and start again."""
+
+    host: str
+    port: int
+    conf: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start (or restart) the broker and wait until it accepts connections."""
+        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.proc = subprocess.Popen([exe, "-c", str(self.conf)], stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start")
+
+    def stop(self) -> None:
+        """Kill the broker."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(5)
+            self.proc = None
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker() -> Iterator[Broker]:
+    """A real Mosquitto on 127.0.0.1 for the whole session (skips if not installed)."""
+    if not (shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists()):
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    tmp = Path(tempfile.mkdtemp(prefix="hc-mosq-"))
+    port = free_port()
+    conf = tmp / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n"
+    )
+    broker = Broker("127.0.0.1", port, conf)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class RunningDaemon:
+    """A daemon started by a test, with an authenticated HTTP session."""
+
+    rt: Runtime
+    daemon: Daemon
+    url: str
+    http: aiohttp.ClientSession
+
+    async def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """Call the API; returns (status, JSON)."""
+        async with self.http.request(method, self.url.rstrip("/") + path, json=body) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+def write_config(root: Path, config: dict[str, Any]) -> Path:
+    """Write a config.yaml into a home folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "config.yaml"
+    with path.open("w") as fh:
+        YAML().dump(config, fh)
+    return path
+
+
+@pytest.fixture
+async def start_daemon(
+    tmp_path: Path,
+) -> AsyncIterator[Callable[..., Awaitable[RunningDaemon]]]:
+    """Start a real daemon (web on a free port) from a config dict; stopped after the test."""
+    started: list[RunningDaemon] = []
+
+    async def start(config: dict[str, Any], *, home: Path | None = None) -> RunningDaemon:
+        root = home or tmp_path / "home"
+        config = {**config, "web": {"host": "127.0.0.1", "port": 0, **config.get("web", {})}}
+        path = write_config(root, config)
+        paths = HomePaths(root)
+        rt = build_runtime(load_config(path), paths)
+        daemon = Daemon(rt)
+        url = await daemon.start()
+        http = aiohttp.ClientSession(headers={"Authorization": f"Bearer {rt.token}"})
+        running = RunningDaemon(rt, daemon, url, http)
+        started.append(running)
+        return running
+
+    try:
+        yield start
+    finally:
+        for running in reversed(started):
+            await running.http.close()
+            await running.daemon.stop()
