@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from agent.configbase import Section
 
 
 class HueBridgeConfig(Section):
-    """One bridge: host (ip or ip:port) and the app key from pairing."""
+    """One bridge: host (ip or ip:port), the app key from pairing, and its id if known."""
 
-    host: str
+    host: str = Field(min_length=1)
     app_key: str | None = None
+    # When given, a bridge answering at `host` with another id is refused (the
+    # DHCP lease moved to another bridge); discovery fills this in.
+    bridge_id: str | None = None
 
 
 class HueConfig(Section):
-    """The Hue bridges."""
+    """The Hue bridges, and how often their state is polled (the v1 API has no events)."""
 
     bridges: list[HueBridgeConfig] = []
+    poll_interval: float = Field(default=2.0, ge=0.05, le=300)
+    request_timeout: float = Field(default=5.0, gt=0, le=60)
+    retry_initial: float = Field(default=1.0, gt=0, le=60)
+    retry_max: float = Field(default=60.0, gt=0, le=3600)
