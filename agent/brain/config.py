@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from agent.configbase import Section
 
@@ -18,9 +18,22 @@ class BrainConfig(Section):
     api_key: str | None = None
     timeout: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=2, ge=0, le=10)
+    max_tokens: int | None = Field(default=1024, ge=16)
     prefer_local: bool = True
     max_tool_rounds: int = Field(default=6, ge=1, le=50)
     max_tool_calls_per_turn: int = Field(default=16, ge=1, le=200)
     tool_timeout: float = Field(default=20.0, gt=0)
     context_tokens: int = Field(default=16000, ge=1000)
     rate_limit_per_minute: int = Field(default=30, ge=1)
+    confirmation_seconds: int = Field(default=120, ge=30, le=900)
+
+    @model_validator(mode="after")
+    def _model_named(self) -> BrainConfig:
+        if self.provider == "openai" and not self.base_url and not self.api_key:
+            raise ValueError(
+                "provider openai needs base_url (a local server such as Ollama: "
+                "http://127.0.0.1:11434/v1) or api_key (OpenAI itself)"
+            )
+        if self.provider != "none" and not self.model and self.base_url:
+            raise ValueError("set brain.model to the model name your server serves")
+        return self

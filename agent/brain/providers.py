@@ -1,0 +1,305 @@
+"""LLM providers: OpenAI-compatible chat completions (canonical), Anthropic, or none.
+
+Messages and tool schemas use the OpenAI chat format throughout the brain; the
+Anthropic provider translates at its boundary. Vendor errors become `LLMError`
+with a `kind` (auth, unreachable, no_tools, not_found, rate_limited, bad_request)
+and one sentence the owner can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from agent.brain.config import BrainConfig
+
+log = logging.getLogger(__name__)
+
+
+class LLMError(Exception):
+    """The model could not answer; `kind` says why, the message says what to do."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class ToolCallRequest:
+    """One tool call the model asked for (arguments are raw JSON text, maybe malformed)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass
+class Completion:
+    """One model answer: text, tool calls, or both."""
+
+    text: str | None
+    tool_calls: list[ToolCallRequest] = field(default_factory=list)
+    prompt_tokens: int | None = None
+
+    def assistant_message(self) -> dict[str, Any]:
+        """This answer as an OpenAI-format assistant message (for the history)."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.text}
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in self.tool_calls
+            ]
+        return message
+
+
+class Provider(Protocol):
+    """Something that completes a chat, optionally with tools."""
+
+    name: str
+    model: str
+
+    async def complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+    ) -> Completion:
+        """One model call; raises LLMError."""
+        ...
+
+    async def close(self) -> None:
+        """Release HTTP resources."""
+        ...
+
+
+def _no_tools_hint(text: str) -> bool:
+    lowered = text.lower()
+    return "tool" in lowered and any(
+        w in lowered for w in ("support", "not enabled", "jinja", "auto-tool", "unsupported")
+    )
+
+
+class OpenAIProvider:
+    """Any OpenAI-compatible server (OpenAI, Ollama, llama.cpp, vLLM, LM Studio...)."""
+
+    name = "openai"
+
+    def __init__(self, config: BrainConfig) -> None:
+        import openai
+
+        self._openai = openai
+        self.model = config.model or "gpt-4o-mini"
+        self.base_url = config.base_url
+        self.max_tokens = config.max_tokens
+        # The SDK retries connection errors, 408/409/429 and 5xx with exponential
+        # backoff; auth and bad requests are not retried.
+        self.client = openai.AsyncOpenAI(
+            base_url=config.base_url,
+            # Local servers (Ollama, llama.cpp) ignore the key but the SDK wants one.
+            api_key=config.api_key or "not-needed",
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+        )
+
+    async def complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+    ) -> Completion:
+        """One chat completion; vendor errors become LLMError."""
+        openai = self._openai
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
+        if tools:
+            kwargs["tools"] = tools
+        if self.max_tokens:
+            kwargs["max_tokens"] = self.max_tokens
+        where = self.base_url or "api.openai.com"
+        try:
+            response = await self.client.chat.completions.create(**kwargs)
+        except openai.AuthenticationError:
+            raise LLMError(
+                "auth", f"The LLM server at {where} refused the API key (check brain.api_key)."
+            ) from None
+        except openai.PermissionDeniedError as err:
+            raise LLMError("auth", f"The LLM server refused access: {_message(err)}") from None
+        except openai.NotFoundError as err:
+            raise LLMError(
+                "not_found",
+                f"The LLM server at {where} does not know model {self.model!r} "
+                f"(check brain.model): {_message(err)}",
+            ) from None
+        except openai.RateLimitError:
+            raise LLMError(
+                "rate_limited", "The LLM server is rate limiting us; try later."
+            ) from None
+        except (openai.APIConnectionError, openai.APITimeoutError) as err:
+            raise LLMError(
+                "unreachable", f"Cannot reach the LLM server at {where} ({type(err).__name__})."
+            ) from None
+        except openai.APIStatusError as err:
+            text = _message(err)
+            if tools and _no_tools_hint(text):
+                raise LLMError(
+                    "no_tools",
+                    f"Model {self.model!r} does not support tool calls ({text}). Pick a model "
+                    "with function calling (llama.cpp needs --jinja, vLLM "
+                    "--enable-auto-tool-choice).",
+                ) from None
+            raise LLMError("bad_request", f"The LLM server said: {text}") from None
+        if not response.choices:
+            raise LLMError("bad_response", "The LLM server sent an empty answer.")
+        message = response.choices[0].message
+        calls = [
+            ToolCallRequest(c.id, c.function.name, c.function.arguments or "")
+            for c in message.tool_calls or []
+            if getattr(c, "function", None) is not None
+        ]
+        usage = response.usage.prompt_tokens if response.usage else None
+        return Completion(message.content, calls, usage)
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        await self.client.close()
+
+
+class AnthropicProvider:
+    """Anthropic's messages API (optional extra), translated to the OpenAI shapes."""
+
+    name = "anthropic"
+
+    def __init__(self, config: BrainConfig) -> None:
+        try:
+            import anthropic
+        except ImportError:
+            raise LLMError(
+                "missing", "provider anthropic needs the extra: pip install 'homeclaw[anthropic]'"
+            ) from None
+        self._anthropic = anthropic
+        self.model = config.model or "claude-sonnet-4-5"
+        self.max_tokens = config.max_tokens or 1024
+        self.client = anthropic.AsyncAnthropic(
+            api_key=config.api_key,
+            base_url=config.base_url,
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+        )
+
+    async def complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+    ) -> Completion:
+        """One messages call; vendor errors become LLMError."""
+        anthropic = self._anthropic
+        system, converted = to_anthropic(messages)
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "messages": converted,
+        }
+        if system:
+            kwargs["system"] = system
+        if tools:
+            kwargs["tools"] = [
+                {
+                    "name": t["function"]["name"],
+                    "description": t["function"]["description"],
+                    "input_schema": t["function"]["parameters"],
+                }
+                for t in tools
+            ]
+        try:
+            response = await self.client.messages.create(**kwargs)
+        except anthropic.AuthenticationError:
+            raise LLMError("auth", "Anthropic refused the API key (check brain.api_key).") from None
+        except anthropic.NotFoundError:
+            raise LLMError("not_found", f"Anthropic does not know model {self.model!r}.") from None
+        except anthropic.RateLimitError:
+            raise LLMError("rate_limited", "Anthropic is rate limiting us; try later.") from None
+        except (anthropic.APIConnectionError, anthropic.APITimeoutError):
+            raise LLMError("unreachable", "Cannot reach Anthropic's API.") from None
+        except anthropic.APIStatusError as err:
+            raise LLMError("bad_request", f"Anthropic said: {_message(err)}") from None
+        texts: list[str] = []
+        calls: list[ToolCallRequest] = []
+        for block in response.content:
+            if block.type == "text":
+                texts.append(block.text)
+            elif block.type == "tool_use":
+                calls.append(ToolCallRequest(block.id, block.name, json.dumps(block.input)))
+        return Completion("".join(texts) or None, calls, response.usage.input_tokens)
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        await self.client.close()
+
+
+def to_anthropic(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """OpenAI-format messages → (system text, Anthropic messages)."""
+    system_parts: list[str] = []
+    out: list[dict[str, Any]] = []
+
+    def add(role: str, block: dict[str, Any]) -> None:
+        # Anthropic wants alternating roles: merge consecutive blocks of one role.
+        if out and out[-1]["role"] == role:
+            out[-1]["content"].append(block)
+        else:
+            out.append({"role": role, "content": [block]})
+
+    for message in messages:
+        role = message.get("role")
+        content = message.get("content")
+        if role == "system":
+            if not out:
+                system_parts.append(str(content or ""))
+            else:  # per-turn context after the history: give it as user-side context
+                add("user", {"type": "text", "text": f"[context]\n{content}"})
+        elif role == "tool":
+            add(
+                "user",
+                {
+                    "type": "tool_result",
+                    "tool_use_id": message.get("tool_call_id", ""),
+                    "content": str(content or ""),
+                },
+            )
+        elif role == "assistant":
+            if content:
+                add("assistant", {"type": "text", "text": str(content)})
+            for call in message.get("tool_calls") or []:
+                try:
+                    args = json.loads(call["function"].get("arguments") or "{}")
+                except json.JSONDecodeError:
+                    args = {}
+                add(
+                    "assistant",
+                    {
+                        "type": "tool_use",
+                        "id": call["id"],
+                        "name": call["function"]["name"],
+                        "input": args if isinstance(args, dict) else {},
+                    },
+                )
+        else:
+            text = content if isinstance(content, str) else json.dumps(content)
+            add("user", {"type": "text", "text": text})
+    return "\n\n".join(system_parts), out
+
+
+def _message(err: Exception) -> str:
+    body = getattr(err, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(inner, str):
+            return inner
+    return str(getattr(err, "message", None) or err)
+
+
+def make_provider(config: BrainConfig) -> Provider | None:
+    """The configured provider, or None when no LLM is configured."""
+    if config.provider == "none":
+        return None
+    if config.provider == "anthropic":
+        return AnthropicProvider(config)
+    return OpenAIProvider(config)
