@@ -1,0 +1,117 @@
+"""The memory component: wires files, index, recall, tools, API and the file watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from agent.runtime import Runtime
+from memory import api
+from memory.index import MemoryIndex
+from memory.recall import Memory
+from memory.store import MemoryFiles
+from memory.tools import register_tools
+from memory.vectors import Embedder, VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+class MemoryComponent:
+    """Long-term memory: markdown truth, SQLite index, recall into every turn."""
+
+    name = "memory"
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        config = rt.config.memory
+        zone = ZoneInfo(rt.config.home.timezone)
+
+        def now() -> dt.datetime:
+            return dt.datetime.now(zone)
+
+        self.files = MemoryFiles(rt.paths.memory, today=lambda: now().date())
+        self.index = MemoryIndex(
+            rt.store, self.files, note_half_life_days=config.note_half_life_days
+        )
+        self.memory = Memory(
+            config, self.files, self.index, bus=rt.bus, role_of=self._role_of, now=now
+        )
+        self.memory.brain = rt.config.brain
+        self.embedder: Embedder | None = None
+
+    def _role_of(self, conversation: str) -> str:
+        """Conversations are "channel:sender"; anything else is the house's own (owner's)."""
+        channel, sep, sender = conversation.partition(":")
+        if not sep:
+            return "owner"
+        identity = self.rt.people.identify(channel, sender)
+        return identity.role if identity else "stranger"
+
+    def setup(self, rt: Runtime) -> None:
+        """Publish the service, register tools and routes (no I/O)."""
+        rt.services["memory"] = self.memory
+        if not rt.config.memory.enabled:
+            return
+        register_tools(rt.tools, self.memory)
+        api.add_routes(rt.app, self.memory)
+        config, brain = rt.config.memory, rt.config.brain
+        if config.embeddings_model:
+            base_url = config.embeddings_base_url or (
+                brain.base_url if brain.provider == "openai" else None
+            )
+            if base_url:
+                api_key = config.embeddings_api_key or (
+                    brain.api_key if brain.provider == "openai" else None
+                )
+                self.embedder = Embedder(
+                    base_url, config.embeddings_model, api_key, config.embeddings_timeout
+                )
+                self.memory.vectors = VectorIndex(self.index, self.embedder)
+            else:
+                log.warning("memory: embeddings_model is set but no embeddings_base_url")
+
+    async def start(self) -> None:
+        """Index the files, then watch them (and transcripts) for changes."""
+        if not self.rt.config.memory.enabled:
+            return
+        await asyncio.to_thread(self._prepare)
+        self.rt.supervisor.spawn("memory:watch", self._watch)
+        if self.memory.vectors is not None:
+            self.rt.supervisor.spawn("memory:embeddings", self._embed)
+
+    def _prepare(self) -> None:
+        self.files.ensure()
+        self.index.migrate()
+        self.index.scan()
+        self.index.sync_transcripts()
+
+    async def _watch(self) -> None:
+        """Poll file mtimes so hand edits are picked up without a restart."""
+        interval = self.rt.config.memory.watch_interval
+        while True:
+            changed = await asyncio.to_thread(self.index.scan)
+            for name in changed:
+                self.memory._publish("reindexed", name)
+            await asyncio.to_thread(self.index.sync_transcripts)
+            await asyncio.sleep(interval)
+
+    async def _embed(self) -> None:
+        """Keep vectors in step with entries; a failing endpoint is retried by the supervisor."""
+        vectors = self.memory.vectors
+        assert vectors is not None
+        interval = max(self.rt.config.memory.watch_interval, 1.0)
+        while True:
+            await vectors.catch_up()
+            await asyncio.sleep(interval)
+
+    async def stop(self) -> None:
+        """Close the embeddings client (tasks are stopped by the supervisor)."""
+        if self.embedder is not None:
+            await self.embedder.close()
+
+
+def create(rt: Runtime) -> MemoryComponent:
+    """Component factory for agent.daemon.COMPONENTS."""
+    return MemoryComponent(rt)

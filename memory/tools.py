@@ -1,0 +1,130 @@
+"""The model's memory tools: remember, recall, forget, list_memories.
+
+Who may do what is decided here from the ToolContext, not by the model: only
+the owner, speaking for themself (not relaying camera text or a stranger's
+message), makes durable facts or makes the house forget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+from agent.brain.tools import ToolContext, ToolRegistry
+from agent.errors import NotAllowed
+from memory.recall import Memory
+from memory.store import PINNED, PROFILE
+
+SNIPPET = 300
+
+
+def _who(ctx: ToolContext) -> str:
+    """A compact, annotation-safe name for whoever is behind the call."""
+    raw = ctx.channel if ctx.untrusted else f"{ctx.role}:{ctx.channel}:{ctx.sender}"
+    return re.sub(r"[^\w:+.@-]", "_", raw)[:60]
+
+
+def _trusted_owner(ctx: ToolContext) -> bool:
+    return ctx.role == "owner" and not ctx.untrusted
+
+
+def register_tools(tools: ToolRegistry, memory: Memory) -> None:
+    """Register the memory tools on the registry."""
+
+    async def remember(
+        ctx: ToolContext,
+        fact: str,
+        about_owner: bool = False,
+        pinned: bool = False,
+        inferred: bool = False,
+        importance: int = 3,
+        replaces: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Keep a durable fact for later: a preference, a person and their details, a schedule,
+        where something is, a standing instruction. Write one short standalone sentence.
+        about_owner: it describes the owner (always shown to you). pinned: always shown.
+        inferred: you concluded it rather than the owner saying it. importance: 1-5.
+        replaces: ids of memories this one updates (they are removed)."""
+        if not _trusted_owner(ctx):
+            outcome = await asyncio.to_thread(memory.add, fact, source="unverified:" + _who(ctx))
+            return {
+                **outcome.to_json(),
+                "note": "Not kept as a fact: only the owner's own words become durable memory. "
+                "It waits for the owner's approval on the dashboard.",
+            }
+        section = PINNED if pinned else PROFILE if about_owner else None
+        outcome = await asyncio.to_thread(
+            memory.add,
+            fact,
+            source="inferred" if inferred else "owner",
+            importance=importance,
+            section=section,
+            replaces=replaces,
+        )
+        return outcome.to_json()
+
+    async def recall(ctx: ToolContext, query: str, limit: int = 5) -> dict[str, Any]:
+        """Search long-term memory and past conversations ("what did I ask about the pool
+        last week?"). Returns memories (with ids) and matching messages."""
+        limit = min(20, max(1, limit))
+        restricted = not _trusted_owner(ctx)
+        hits = await memory.search(query, limit=limit, restricted=restricted)
+        messages = await asyncio.to_thread(
+            memory.index.transcripts,
+            memory.expand(query),
+            limit=limit,
+            conversation=ctx.conversation if restricted else None,
+        )
+        return {
+            "memories": [
+                {
+                    "id": h.entry.id,
+                    "text": h.entry.text,
+                    "kind": h.entry.kind,
+                    "source": h.entry.source,
+                    "date": h.entry.date,
+                }
+                for h in hits
+            ],
+            "conversations": [
+                {
+                    "conversation": m.conversation,
+                    "role": m.role,
+                    "when": time.strftime("%Y-%m-%d %H:%M", time.localtime(m.ts)),
+                    "text": m.content[:SNIPPET],
+                }
+                for m in messages
+            ],
+        }
+
+    async def forget(ctx: ToolContext, memory_id: str) -> dict[str, Any]:
+        """Forget a memory for good, by its id (from the memory block or recall): it is removed
+        from the files, the index and past conversations. Only the owner may ask for this."""
+        if not _trusted_owner(ctx):
+            raise NotAllowed("Only the owner can make the house forget something.")
+        entry = await asyncio.to_thread(memory.forget, memory_id)
+        # The text is not echoed back: a forgotten fact must not reappear in the context.
+        return {"forgotten": entry.id}
+
+    async def list_memories(
+        ctx: ToolContext, include_notes: bool = False, limit: int = 50
+    ) -> dict[str, Any]:
+        """List what the house knows (durable facts, optionally recent daily notes), to answer
+        "what do you know about me?" honestly, with where each memory came from."""
+        limit = min(200, max(1, limit))
+        entries = memory.entries(kind=None if include_notes else "fact", limit=limit * 2)
+        if not _trusted_owner(ctx):
+            entries = [e for e in entries if e.pinned]
+        shown = [e for e in entries if not e.unverified][:limit]
+        return {
+            "memories": [
+                {"id": e.id, "text": e.text, "source": e.source, "date": e.date, "kind": e.kind}
+                for e in shown
+            ],
+            "total": memory.index.count(),
+        }
+
+    for fn in (remember, recall, forget, list_memories):
+        tools.register(fn)
