@@ -1,0 +1,149 @@
+"""`homeclaw memory list|search|add|forget`: the memory of the running daemon.
+
+`--json` prints the API's JSON unchanged: `{"memories": [{"id", "text", "kind",
+"source", "date", "section", "importance", "file", "pinned", "unverified"}...],
+"counts": {...}, "folder": ...}` for list and search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.parse
+from typing import Any
+
+from agent.client import DaemonUnreachable, api
+from agent.config import HomePaths
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `memory` command and its subcommands."""
+    parser = subparsers.add_parser("memory", help="read, search, add to and prune the memory")
+    sub = parser.add_subparsers(dest="memory_command", metavar="ACTION")
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+    listing = sub.add_parser("list", help="durable facts (and daily notes with --notes)")
+    listing.add_argument("--notes", action="store_true", help="include daily notes")
+    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=_list)
+
+    search = sub.add_parser("search", help="search memories by words")
+    search.add_argument("query", nargs="+")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--json", action="store_true", help="machine-readable output")
+    search.set_defaults(func=_search)
+
+    add = sub.add_parser("add", help="tell the house a fact (as the owner)")
+    add.add_argument("text", nargs="+")
+    add.add_argument("--pin", action="store_true", help="always in the model's context")
+    add.add_argument("--json", action="store_true", help="machine-readable output")
+    add.set_defaults(func=_add)
+
+    forget = sub.add_parser("forget", help="forget memories by id (files, index, transcripts)")
+    forget.add_argument("ids", nargs="+", metavar="ID")
+    forget.add_argument("--json", action="store_true", help="machine-readable output")
+    forget.set_defaults(func=_forget)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _call(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
+    return api(HomePaths.from_env(args.home), method, path, body, timeout=30)
+
+
+def _failed(result: Any) -> str | None:
+    if isinstance(result, dict) and "error" in result:
+        return str(result.get("detail") or result["error"])
+    return None
+
+
+def _print_entries(result: dict[str, Any], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    memories = result.get("memories", [])
+    if not memories:
+        print("No memories.")
+    for m in memories:
+        flags = " (pinned)" if m.get("pinned") else ""
+        if m.get("unverified"):
+            flags += " (awaiting approval)"
+        where = m["file"] if m["kind"] == "note" else m.get("section", "")
+        print(f"{m['id']}  {m['date']}  {m['source']:<14} {m['text']}{flags}  [{where}]")
+    return 0
+
+
+def _run(fn: Any) -> int:
+    try:
+        status: int = fn()
+        return status
+    except DaemonUnreachable as err:
+        print(err, file=sys.stderr)
+        return 1
+
+
+def _list(args: argparse.Namespace) -> int:
+    def go() -> int:
+        kind = "" if args.notes else "&kind=fact"
+        result = _call(args, "GET", f"/api/memory?limit={args.limit}{kind}")
+        if error := _failed(result):
+            print(error, file=sys.stderr)
+            return 1
+        return _print_entries(result, args.json)
+
+    return _run(go)
+
+
+def _search(args: argparse.Namespace) -> int:
+    def go() -> int:
+        query = urllib.parse.quote(" ".join(args.query))
+        result = _call(args, "GET", f"/api/memory?q={query}&limit={args.limit}")
+        if error := _failed(result):
+            print(error, file=sys.stderr)
+            return 1
+        return _print_entries(result, args.json)
+
+    return _run(go)
+
+
+def _add(args: argparse.Namespace) -> int:
+    def go() -> int:
+        result = _call(
+            args, "POST", "/api/memory", {"text": " ".join(args.text), "pinned": args.pin}
+        )
+        if error := _failed(result):
+            print(error, file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(result, indent=2, ensure_ascii=False))
+        else:
+            memory = result["memory"]
+            print(f"{result['status']}: {memory['id']}  {memory['text']}")
+        return 0
+
+    return _run(go)
+
+
+def _forget(args: argparse.Namespace) -> int:
+    def go() -> int:
+        status = 0
+        done = []
+        for entry_id in args.ids:
+            result = _call(args, "DELETE", f"/api/memory/{urllib.parse.quote(entry_id)}")
+            if error := _failed(result):
+                print(f"{entry_id}: {error}", file=sys.stderr)
+                status = 1
+            else:
+                done.append(entry_id)
+                if not args.json:
+                    print(f"forgot {entry_id}")
+        if args.json:
+            print(json.dumps({"forgotten": done}))
+        return status
+
+    return _run(go)
