@@ -37,7 +37,9 @@ INTEGRATIONS: dict[str, str] = {
 }
 
 # Components in start order ("module:factory" taking the runtime's config).
-COMPONENTS: list[str] = []
+COMPONENTS: list[str] = [
+    "memory.component:create",
+]
 
 
 def _load(ref: str) -> Callable[..., Any]:
