@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from agent.configbase import Section
 
 
-class ShellyConfig(Section):
-    """Devices by host (host or host:port)."""
+class ShellyHost(Section):
+    """One device: host or host:port, and where it is."""
 
-    hosts: list[str] = []
+    host: str = Field(min_length=1)
+    area: str | None = None
+
+
+class ShellyConfig(Section):
+    """Devices by host (a plain `host[:port]` string or `{host, area}`), and reconnect backoff."""
+
+    hosts: list[str | ShellyHost] = []
+    request_timeout: float = Field(default=10.0, gt=0, le=60)
+    retry_initial: float = Field(default=1.0, gt=0, le=60)
+    retry_max: float = Field(default=60.0, gt=0, le=3600)
+
+    def devices(self) -> list[ShellyHost]:
+        """Every configured device as a ShellyHost."""
+        return [ShellyHost(host=h) if isinstance(h, str) else h for h in self.hosts]
