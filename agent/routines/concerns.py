@@ -102,8 +102,9 @@ def parse_rule(text: str, units: str = "metric") -> Rule | None:
     core = re.sub(r"^(?:the|my|our|any|a)\s+", "", core)
     match = _STATE_RULE.match(core)
     if match:
-        window = _window(match)
-        if window is False:
+        try:
+            window = _window(match)
+        except ValueError:
             return None
         n = match.group("n1") or match.group("n2")
         unit = match.group("unit1") or match.group("unit2") or ""
@@ -117,8 +118,9 @@ def parse_rule(text: str, units: str = "metric") -> Rule | None:
         )
     match = _THRESHOLD.match(core)
     if match:
-        window = _window(match)
-        if window is False:
+        try:
+            window = _window(match)
+        except ValueError:
             return None
         target, attribute = _split_attribute(_clean_target(match.group("target")))
         unit = (match.group("unit") or "").replace("°", "").strip()
@@ -151,24 +153,21 @@ def _split_attribute(target: str) -> tuple[str, str | None]:
     return target, None
 
 
-def _window(match: re.Match[str]) -> tuple[time | None, time | None] | bool | None:
-    """The match's time window; None when it has none, False when it can't be read."""
-    try:
-        if match.group("night"):
-            return NIGHT
-        if match.group("after"):
-            after = parse_clock(_clock_words(match.group("after")))
-            # "after 10pm" means tonight, not until midnight: the night ends at 6.
-            return after, (NIGHT[1] if after >= time(12, 0) else None)
-        if match.group("before"):
-            return None, parse_clock(_clock_words(match.group("before")))
-        if match.group("from"):
-            return (
-                parse_clock(_clock_words(match.group("from"))),
-                parse_clock(_clock_words(match.group("to"))),
-            )
-    except ValueError:
-        return False
+def _window(match: re.Match[str]) -> tuple[time | None, time | None] | None:
+    """The match's time window, None when it has none (ValueError when unreadable)."""
+    if match.group("night"):
+        return NIGHT
+    if match.group("after"):
+        after = parse_clock(_clock_words(match.group("after")))
+        # "after 10pm" means tonight, not until midnight: the night ends at 6.
+        return after, (NIGHT[1] if after >= time(12, 0) else None)
+    if match.group("before"):
+        return None, parse_clock(_clock_words(match.group("before")))
+    if match.group("from"):
+        return (
+            parse_clock(_clock_words(match.group("from"))),
+            parse_clock(_clock_words(match.group("to"))),
+        )
     return None
 
 

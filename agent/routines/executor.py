@@ -110,6 +110,8 @@ def step_command(step: StepConfig, units: str) -> Command:
     }
     if step.temperature is not None:
         args["temperature_c"] = parse_temperature(step.temperature, units)
+    if step.action is None:
+        raise ValueError(f"the step on {step.target!r} has no action")
     return Command(action=step.action, **{k: v for k, v in args.items() if v is not None})
 
 

@@ -39,6 +39,14 @@ NUMERIC_FIELDS = (
     "position",
 )
 
+# What people call the numbers in a state snapshot.
+ATTRIBUTE_NAMES = {
+    "temperature": "current_temperature_c",
+    "temp": "current_temperature_c",
+    "power": "power_w",
+    "setpoint": "target_temperature_c",
+}
+
 
 def in_state(state: dict[str, Any] | None, word: str, available: bool = True) -> bool | None:
     """Whether a state snapshot (as JSON) is in the named state; None if it can't tell."""
@@ -69,6 +77,7 @@ def number(state: dict[str, Any] | None, attribute: str | None) -> float | None:
     """The number a threshold compares against, or None."""
     if not state:
         return None
+    attribute = ATTRIBUTE_NAMES.get(attribute or "", attribute)
     fields = (attribute,) if attribute else NUMERIC_FIELDS
     for name in fields:
         value = state.get(name) if name else None

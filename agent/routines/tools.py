@@ -1,0 +1,181 @@
+"""The brain's tools for routines and schedules.
+
+Arguments are the same pydantic models the config uses (StepConfig,
+WhenTime, WhenConfig), and every change is validated by the config loader
+before it is written to the owner's routines.yaml.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from agent.brain.tools import ToolContext
+from agent.config import ConfigError
+from agent.errors import HomeError
+from agent.routines.config import (
+    RoutineConfig,
+    ScheduleConfig,
+    StepConfig,
+    WhenConfig,
+    WhenTime,
+    parse_clock,
+)
+
+if TYPE_CHECKING:
+    from agent.brain.tools import ToolRegistry
+    from agent.routines.component import Routines
+
+
+class InvalidRoutine(HomeError):
+    """A routine or schedule change that fails validation (same errors as the config)."""
+
+    kind = "invalid"
+
+
+def register(registry: ToolRegistry, routines: Routines) -> None:
+    """Register the routine tools on the brain's registry."""
+
+    async def run_routine(ctx: ToolContext, name: str) -> dict[str, Any]:
+        """Run a routine now by name (e.g. "sleepy time"); returns what each step did."""
+        result = await routines.run(name, requested_by=f"routine:{name}")
+        return result.to_json()
+
+    async def list_routines(ctx: ToolContext) -> list[dict[str, Any]]:
+        """List the home's routines with their phrases, steps, times and last result."""
+        return [routines_listing(routines, r) for r in routines.routines.values()]
+
+    async def create_or_update_routine(
+        ctx: ToolContext,
+        name: str,
+        steps: list[StepConfig],
+        phrases: list[str] | None = None,
+        description: str | None = None,
+        schedules: list[WhenTime] | None = None,
+        when: list[WhenConfig] | None = None,
+        append_steps: bool = False,
+    ) -> dict[str, Any]:
+        """Create a routine or change one (matched by name) and save it to routines.yaml.
+
+        Steps act on a target (a device, room or "all lights") with an action and its
+        arguments (brightness %, temperature like "66F"/"19C", position %, media...), or
+        run another routine, or say something to the owner. With append_steps the steps
+        are added to the existing ones ("add closing the shades to sleepy time").
+        Phrases, schedules and when-triggers not given are kept as they were.
+        Routines can never unlock, disarm or open a garage door.
+        """
+        old = routines.find(name)
+        data: dict[str, Any] = {
+            "name": old.name if old else name,
+            "description": description
+            if description is not None
+            else (old.description if old else None),
+            "phrases": phrases if phrases is not None else (old.phrases if old else []),
+            "schedules": schedules if schedules is not None else (old.schedules if old else []),
+            "when": when if when is not None else (old.when if old else []),
+            "steps": [*(old.steps if old and append_steps else []), *steps],
+        }
+        try:
+            routine = RoutineConfig.model_validate(data)
+            saved = routines.save_routine(routine)
+        except ConfigError as err:
+            raise InvalidRoutine("; ".join(err.problems)) from None
+        except ValueError as err:
+            raise InvalidRoutine(str(err)) from None
+        return routines_listing(routines, saved)
+
+    async def schedule(
+        ctx: ToolContext,
+        routine: str | None = None,
+        say: str | None = None,
+        step: StepConfig | None = None,
+        at: str | None = None,
+        days: list[str] | None = None,
+        cron: str | None = None,
+        sun: Literal["sunrise", "sunset", "dawn", "dusk"] | None = None,
+        offset_minutes: int = 0,
+        in_minutes: float | None = None,
+        once: datetime | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """Schedule a routine, a reminder to the owner (say), or one step (a device command).
+
+        When: in_minutes ("in 20 minutes"), once (a local date-time), at "18:00" alone
+        (the next 18:00, once), at with days ["weekdays"], ["mon","wed"], ["daily"]
+        (repeating), sun "sunset"/"sunrise" with offset_minutes (repeating), or cron.
+        Repeating schedules are saved to routines.yaml; one-shots are kept until they fire.
+        """
+        what = ScheduleConfig.model_validate(
+            {"routine": routine, "say": say, "step": step, "at": "00:00", "name": name}
+        )
+        now = routines.now()
+        one_shot: datetime | None = None
+        if in_minutes is not None:
+            one_shot = now + timedelta(minutes=in_minutes)
+        elif once is not None:
+            one_shot = once if once.tzinfo else once.replace(tzinfo=routines.timezone)
+        elif at is not None and not days:
+            clock = parse_clock(at)
+            one_shot = now.replace(hour=clock.hour, minute=clock.minute, second=0, microsecond=0)
+            if one_shot <= now:
+                one_shot += timedelta(days=1)
+        try:
+            if one_shot is not None:
+                return routines.add_once(WhenTime(once=one_shot), what)
+            standing = ScheduleConfig.model_validate(
+                {
+                    "routine": routine,
+                    "say": say,
+                    "step": step,
+                    "at": at,
+                    "days": days or [],
+                    "cron": cron,
+                    "sun": sun,
+                    "offset_minutes": offset_minutes,
+                    "name": name,
+                }
+            )
+            return routines.save_schedule(standing)
+        except ConfigError as err:
+            raise InvalidRoutine("; ".join(err.problems)) from None
+        except ValueError as err:
+            raise InvalidRoutine(str(err)) from None
+
+    async def list_schedules(ctx: ToolContext) -> list[dict[str, Any]]:
+        """List every schedule with what it does, when, and its next run time."""
+        return routines.schedules.list()
+
+    async def cancel_schedule(ctx: ToolContext, id: str) -> dict[str, Any]:
+        """Cancel a schedule by the id list_schedules gives."""
+        try:
+            removed = routines.cancel(id)
+        except ConfigError as err:
+            raise InvalidRoutine("; ".join(err.problems)) from None
+        if not removed:
+            raise InvalidRoutine(f"There is no schedule {id!r} (see list_schedules).")
+        return {"cancelled": id}
+
+    for fn in (
+        run_routine,
+        list_routines,
+        create_or_update_routine,
+        schedule,
+        list_schedules,
+        cancel_schedule,
+    ):
+        registry.register(fn)
+
+
+def routines_listing(routines: Routines, routine: RoutineConfig) -> dict[str, Any]:
+    """A routine as the tools, API and CLI list it."""
+    from agent.routines.scheduler import describe_when
+
+    return {
+        "name": routine.name,
+        "description": routine.description,
+        "phrases": routine.phrases,
+        "steps": [s.describe() for s in routine.steps],
+        "schedules": [describe_when(w) for w in routine.schedules],
+        "when": [w.model_dump(exclude_none=True) for w in routine.when],
+        "last_run": routines.last_run(routine.name),
+    }
