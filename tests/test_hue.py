@@ -12,6 +12,7 @@ from agent.bus import Bus
 from agent.devices import Action, Command, Feature, Kind
 from agent.errors import AuthenticationFailed, DeviceUnavailable, UnsupportedCommand
 from agent.home import Home
+from integrations.discovery_scan import DiscoveredDevice
 from integrations.hue.adapter import HueIntegration, create, pair
 from integrations.hue.color import rgb_to_xy
 from integrations.hue.config import HueConfig
@@ -205,21 +206,24 @@ async def test_wrong_key_and_moved_bridge_are_reported(bridge: HueBridgeSimulato
 
 async def test_ip_change_keeps_ids_names_and_areas(bridge: HueBridgeSimulator) -> None:
     home, hue, task = await running(bridge)
-    await shutdown(hue, task)
-    await bridge.stop()
     moved = demo_bridge("127.0.0.1")  # same bridge id, another port: a new DHCP lease
     moved.users = set(bridge.users)
-    await moved.start()
     try:
-        config = HueConfig.model_validate(
-            {"bridges": [{"host": moved.address, "app_key": next(iter(moved.users))}]}
+        await bridge.stop()
+        await moved.start()
+        await eventually(lambda: not home.get(TABLE).available)
+        found = DiscoveredDevice("hue", "Hue Bridge - 4A1B2C", "127.0.0.1", moved.port, BRIDGE)
+        assert await hue.discovered(found, add=False)
+        await eventually(lambda: home.get(TABLE).available)
+        table = home.get(TABLE)
+        assert (table.info["host"], table.name, table.area) == (
+            moved.address,
+            "Dining table",
+            "dining_room",
         )
-        hue2 = create(config)
-        home.integrations["hue"] = hue2
-        task2 = asyncio.create_task(hue2.run(home))
-        await eventually(lambda: home.get(TABLE).info["host"] == moved.address)
-        assert home.get(TABLE).area == "dining_room"
         assert len(home.devices(integration="hue")) == 5
-        await shutdown(hue2, task2)
+        other = DiscoveredDevice("hue", "Hue Bridge - 000000", "127.0.0.1", 1, "ffffffffffff")
+        assert not await hue.discovered(other, add=True)  # new bridges need pairing first
     finally:
+        await shutdown(hue, task)
         await moved.stop()

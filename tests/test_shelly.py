@@ -13,6 +13,7 @@ from agent.bus import Bus
 from agent.devices import Action, Command, Feature, Kind
 from agent.errors import DeviceUnavailable, UnsupportedCommand
 from agent.home import Home
+from integrations.discovery_scan import DiscoveredDevice
 from integrations.shelly.adapter import ShellyIntegration, create, split_host
 from integrations.shelly.config import ShellyConfig
 from integrations.shelly.simulator import ShellySimulator, demo_dimmer, demo_plug
@@ -147,17 +148,24 @@ async def test_killed_device_is_unavailable_then_recovers(plug: ShellySimulator)
 
 async def test_ip_change_keeps_the_device(plug: ShellySimulator) -> None:
     home, shelly, task = await running(plug)
-    await shutdown(shelly, task)
-    await plug.stop()
     moved = demo_plug("127.0.0.1")  # same MAC, another port
-    await moved.start()
     try:
-        shelly2 = create(ShellyConfig.model_validate({"hosts": [moved.address]}))
-        task2 = asyncio.create_task(shelly2.run(home))
-        await eventually(lambda: home.get(PLUG).info["host"] == moved.address, timeout=10)
-        assert (home.get(PLUG).name, home.get(PLUG).area) == ("Coffee machine", "kitchen")
-        await shutdown(shelly2, task2)
+        await plug.stop()
+        await moved.start()
+        await eventually(lambda: not home.get(PLUG).available)
+        found = DiscoveredDevice(
+            "shelly", "shellyplugus-a0b1c2d3e4f5", "127.0.0.1", moved.port, "a0b1c2d3e4f5"
+        )
+        assert await shelly.discovered(found, add=False)
+        await eventually(lambda: home.get(PLUG).available, timeout=10)
+        device = home.get(PLUG)
+        assert (device.info["host"], device.name, device.area) == (
+            moved.address,
+            "Coffee machine",
+            "kitchen",
+        )
     finally:
+        await shutdown(shelly, task)
         await moved.stop()
 
 

@@ -13,6 +13,7 @@ from agent.devices import Action, Command, Feature, Kind
 from agent.errors import DeviceUnavailable, UnsupportedCommand
 from agent.home import Home
 from agent.simulation import LoopbackAddresses
+from integrations.discovery_scan import DiscoveredDevice
 from integrations.wled.adapter import WledIntegration, create
 from integrations.wled.config import WledConfig
 from integrations.wled.simulator import WledSimulator, demo_strip
@@ -141,17 +142,36 @@ async def test_killed_strip_is_unavailable_then_recovers(strip: WledSimulator) -
 
 async def test_ip_change_keeps_the_device(strip: WledSimulator) -> None:
     home, wled, task = await running(strip)
-    await shutdown(wled, task)
-    await strip.stop()
     moved = demo_strip(ADDRESSES.allocate())  # same MAC, new address
-    await moved.start()
     try:
-        config = WledConfig.model_validate({"hosts": [moved.host]})
-        wled2 = create(config)
-        task2 = asyncio.create_task(wled2.run(home))
-        await eventually(lambda: home.get(STRIP).info["host"] == moved.host, timeout=10)
-        assert (home.get(STRIP).name, home.get(STRIP).area) == ("TV backlight", "living_room")
+        await strip.stop()
+        await moved.start()
+        await eventually(lambda: not home.get(STRIP).available)
+        found = DiscoveredDevice("wled", "tv-backlight", moved.host, 80, "a8032a1b2c3d")
+        assert await wled.discovered(found, add=False)
+        await eventually(lambda: home.get(STRIP).available, timeout=10)
+        device = home.get(STRIP)
+        assert (device.info["host"], device.name, device.area) == (
+            moved.host,
+            "TV backlight",
+            "living_room",
+        )
         assert len(home.devices(integration="wled")) == 1
-        await shutdown(wled2, task2)
     finally:
+        await shutdown(wled, task)
         await moved.stop()
+
+
+async def test_discovered_strip_is_added_when_asked(strip: WledSimulator) -> None:
+    home, wled, task = await running(strip)
+    other = WledSimulator(host=ADDRESSES.allocate(), name="Desk strip", mac="a8032a000001")
+    await other.start()
+    try:
+        found = DiscoveredDevice("wled", "desk-strip", other.host, 80, "a8032a000001")
+        assert not await wled.discovered(found, add=False)
+        assert await wled.discovered(found, add=True)
+        await eventually(lambda: home.find("wled:a8032a000001"), timeout=10)
+        assert home.get("wled:a8032a000001").name == "Desk strip"
+    finally:
+        await shutdown(wled, task)
+        await other.stop()

@@ -40,6 +40,7 @@ from integrations.hue.pairing import pair
 if TYPE_CHECKING:
     from agent.home import Home
     from agent.runtime import Runtime
+    from integrations.discovery_scan import DiscoveredDevice
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +224,8 @@ class HueIntegration:
         self.links = [BridgeLink(b, config) for b in config.bridges]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
+        self._watchers: dict[int, asyncio.Task[None]] = {}
+        self._crashed: asyncio.Future[None] | None = None
 
     async def run(self, home: Home) -> None:
         """Watch every bridge until stopped (a bridge failing never stops the others)."""
@@ -231,7 +234,35 @@ class HueIntegration:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.config.request_timeout)
             )
-        await asyncio.gather(*(self._watch(link, home) for link in self.links))
+        self._crashed = asyncio.get_running_loop().create_future()
+        for link in self.links:
+            self._spawn(link, home)
+        try:
+            await self._crashed  # only a bug in a watcher ends this; the supervisor restarts us
+        finally:
+            tasks = list(self._watchers.values())
+            self._watchers.clear()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _spawn(self, link: BridgeLink, home: Home) -> None:
+        task = asyncio.create_task(self._watch(link, home), name=f"hue:{link.host}")
+        self._watchers[id(link)] = task
+        task.add_done_callback(self._watcher_done)
+
+    def _restart(self, link: BridgeLink) -> None:
+        old = self._watchers.pop(id(link), None)
+        if old is not None:
+            old.cancel()
+        if self._home is not None:
+            self._spawn(link, self._home)
+
+    def _watcher_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._crashed is None or self._crashed.done():
+            return
+        if (err := task.exception()) is not None:
+            self._crashed.set_exception(err)
 
     async def _watch(self, link: BridgeLink, home: Home) -> None:
         delay = self.config.retry_initial
@@ -249,6 +280,25 @@ class HueIntegration:
             link.mark_unavailable(home)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.config.retry_max)
+
+    async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
+        """A bridge seen on the LAN: follow a known one to its new address.
+
+        New bridges are never added here: they need the link button (`pair`).
+        """
+        if self._home is None or found.kind != "hue":
+            return False
+        address = found.host if found.port in (80, 443) else f"{found.host}:{found.port}"
+        bridge_id = found.unique_id.lower()
+        for link in self.links:
+            if link.bridge_id == bridge_id or link.host == address:
+                if link.host != address:
+                    log.info("hue bridge %s moved from %s to %s", bridge_id, link.host, address)
+                    link.host = address
+                    link.config = link.config.model_copy(update={"host": address})
+                    self._restart(link)
+                return True
+        return False
 
     def link_for(self, device: Device) -> BridgeLink:
         """The bridge a device lives on."""

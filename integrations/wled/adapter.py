@@ -26,6 +26,7 @@ from integrations.wled.config import WledConfig, WledHost
 if TYPE_CHECKING:
     from agent.home import Home
     from agent.runtime import Runtime
+    from integrations.discovery_scan import DiscoveredDevice
 
 log = logging.getLogger(__name__)
 
@@ -191,13 +192,43 @@ class WledIntegration:
         self.links = [StripLink(strip, config) for strip in config.strips()]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
+        self._watchers: dict[int, asyncio.Task[None]] = {}
+        self._crashed: asyncio.Future[None] | None = None
 
     async def run(self, home: Home) -> None:
         """Watch every strip until stopped (one strip failing never stops the others)."""
         self._home = home
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
-        await asyncio.gather(*(self._watch(link, home) for link in self.links))
+        self._crashed = asyncio.get_running_loop().create_future()
+        for link in self.links:
+            self._spawn(link, home)
+        try:
+            await self._crashed  # only a bug in a watcher ends this; the supervisor restarts us
+        finally:
+            tasks = list(self._watchers.values())
+            self._watchers.clear()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _spawn(self, link: StripLink, home: Home) -> None:
+        task = asyncio.create_task(self._watch(link, home), name=f"wled:{link.strip.host}")
+        self._watchers[id(link)] = task
+        task.add_done_callback(self._watcher_done)
+
+    def _restart(self, link: StripLink) -> None:
+        old = self._watchers.pop(id(link), None)
+        if old is not None:
+            old.cancel()
+        if self._home is not None:
+            self._spawn(link, self._home)
+
+    def _watcher_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._crashed is None or self._crashed.done():
+            return
+        if (err := task.exception()) is not None:
+            self._crashed.set_exception(err)
 
     async def _watch(self, link: StripLink, home: Home) -> None:
         delay = self.config.retry_initial
@@ -216,6 +247,25 @@ class WledIntegration:
                 delay = self.config.retry_initial
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.config.retry_max)
+
+    async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
+        """A strip seen on the LAN: follow it to a new address, or add it when asked."""
+        if self._home is None or found.kind != "wled" or found.port != 80:
+            return False  # the wled client only ever speaks to port 80
+        device_id = f"wled:{found.unique_id.lower().replace(':', '')}"
+        for link in self.links:
+            if link.device_id == device_id or link.strip.host == found.host:
+                if link.strip.host != found.host:
+                    log.info("wled %s moved from %s to %s", device_id, link.strip.host, found.host)
+                    link.strip = link.strip.model_copy(update={"host": found.host})
+                    self._restart(link)
+                return True
+        if not add:
+            return False
+        link = StripLink(WledHost(host=found.host), self.config)
+        self.links.append(link)
+        self._spawn(link, self._home)
+        return True
 
     async def execute(self, device: Device, command: Command) -> DeviceState | None:
         """Act on a strip and return its confirmed state."""
