@@ -79,15 +79,13 @@ class Concern:
 
 
 def read_concerns(markdown: str, units: str = "metric") -> list[Concern]:
-    """The concerns in a HEARTBEAT.md: list items and plain lines, not headings or comments."""
+    """The concerns in a HEARTBEAT.md: one per list item; headings and prose are notes."""
     text = re.sub(r"<!--.*?-->", "", markdown, flags=re.DOTALL)
     concerns = []
     for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", ">", "```")):
-            continue
-        line = re.sub(r"^(?:[-*+]|\d+[.)])\s+(?:\[[ x]\]\s+)?", "", line).strip()
-        if line:
+        item = re.match(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(.+)$", raw)
+        if item:
+            line = item.group(1).strip()
             concerns.append(Concern(line, parse_rule(line, units)))
     return concerns
 

@@ -118,6 +118,7 @@ class StepConfig(Section):
     muted: bool | None = None
     media: str | None = None
     preset: str | None = None
+    arm_mode: Literal["home", "away", "night", "vacation"] | None = None
     routine: str | None = None
     say: str | None = None
     # Undo the step after this long ("2m"): the hallway light at 10 % for 2 minutes.

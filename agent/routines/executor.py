@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agent.devices import Action, Command, Device, Kind, Risk
+from agent.devices import Action, Command, Device, Feature, Kind, Risk
 from agent.errors import ConfirmationRequired, DeviceUnavailable, HomeError, NoSuchDevice
 from agent.routines.config import RoutineConfig, StepConfig, parse_duration, parse_temperature
 
@@ -107,6 +107,7 @@ def step_command(step: StepConfig, units: str) -> Command:
         "muted": step.muted,
         "media": step.media,
         "preset": step.preset,
+        "arm_mode": step.arm_mode,
     }
     if step.temperature is not None:
         args["temperature_c"] = parse_temperature(step.temperature, units)
@@ -118,7 +119,7 @@ def step_command(step: StepConfig, units: str) -> Command:
 def check_step_risk(step: StepConfig, devices: list[Device], units: str) -> None:
     """Refuse a step that would open, unlock or disarm something (routines run unattended)."""
     command = step_command(step, units)
-    risky = [d.name for d in devices if d.command_risk(command) is Risk.HIGH]
+    risky = [d.name for d in devices if d.command_risk(adapt(d, command)) is Risk.HIGH]
     if risky:
         raise RoutineError(
             f"routines never {command.action.value.replace('_', ' ')} {', '.join(risky)}: "
@@ -132,6 +133,19 @@ class _Plan:
     devices: list[Device]
     result: StepResult
     command: Command | None = None
+    commands: dict[str, Command] = field(default_factory=dict)
+
+
+def adapt(device: Device, command: Command) -> Command:
+    """The step's command as this device takes it (open/close as a position for shades)."""
+    if command.action in (Action.OPEN, Action.CLOSE) and not device.supports(command):
+        if Feature.POSITION in device.features:
+            position = 100 if command.action == Action.OPEN else 0
+            return Command(action=Action.SET_POSITION, position=position)
+    if command.action == Action.SET_BRIGHTNESS and not device.supports(command):
+        if Feature.ON_OFF in device.features:
+            return Command(action=Action.TURN_ON if command.brightness else Action.TURN_OFF)
+    return command
 
 
 class RoutineRunner:
@@ -231,15 +245,17 @@ class RoutineRunner:
         devices = [d for d in resolution.devices if d.id not in excluded]
         group = len(resolution.devices) > 1
         for device in devices:
-            if not device.supports(plan.command):
+            command = adapt(device, plan.command)
+            if not device.supports(command):
                 # "everything off" means the things that can be off; one named device must.
                 if not group:
                     result.failed.append((device.name, f"can't {step.describe().split()[0]}"))
                 continue
-            if device.command_risk(plan.command) is Risk.HIGH:
+            if device.command_risk(command) is Risk.HIGH:
                 result.failed.append((device.name, "routines never do that unattended"))
                 continue
             plan.devices.append(device)
+            plan.commands[device.id] = command
         return plan
 
     async def _act(self, plan: _Plan, requested_by: str) -> None:
@@ -255,6 +271,7 @@ class RoutineRunner:
 
         async def one(device: Device) -> None:
             before = self.home.find(device.id) or device
+            command = plan.commands[device.id]
             try:
                 await asyncio.wait_for(
                     self.home.execute(device.id, command, requested_by=requested_by),
