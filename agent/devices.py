@@ -202,6 +202,41 @@ class DeviceState(BaseModel):
         """The state as compact JSON (unknown fields left out)."""
         return self.model_dump(mode="json", exclude_none=True)
 
+    def satisfies(self, command: Command) -> bool:
+        """Whether this state shows the command took effect (used to confirm commands)."""
+        a = command.action
+        checks: dict[Action, bool | None] = {
+            Action.TURN_ON: self.on is True,
+            Action.TURN_OFF: self.on is False,
+            Action.SET_BRIGHTNESS: (self.on is False)
+            if command.brightness == 0
+            else (
+                self.on is True
+                and self.brightness is not None
+                and abs(self.brightness - (command.brightness or 0)) <= 1
+            ),
+            Action.SET_COLOR: self.on is True and self.color is not None,
+            Action.SET_COLOR_TEMP: self.on is True
+            and self.color_temp_k is not None
+            and abs(self.color_temp_k - (command.color_temp_k or 0)) <= 100,
+            Action.SET_TEMPERATURE: self.target_temperature_c is not None
+            and abs(self.target_temperature_c - (command.temperature_c or 0)) < 0.3,
+            Action.SET_HVAC_MODE: self.hvac_mode == command.hvac_mode,
+            Action.SET_POSITION: self.position == command.position,
+            Action.OPEN: self.position == 100 if self.position is not None else None,
+            Action.CLOSE: self.position == 0 if self.position is not None else None,
+            Action.LOCK: self.locked is True,
+            Action.UNLOCK: self.locked is False,
+            Action.PLAY: self.playback == "playing",
+            Action.PAUSE: self.playback in ("paused", "stopped"),
+            Action.SET_VOLUME: self.volume == command.volume,
+            Action.MUTE: self.muted == command.muted,
+        }
+        result = checks.get(a)
+        # Actions with no observable end state (toggle, next, stop...) are confirmed
+        # by any report from the device.
+        return True if result is None else bool(result)
+
     def merged(self, **changes: Any) -> DeviceState:
         """A new snapshot with some fields changed (validated)."""
         return DeviceState.model_validate({**self.model_dump(), **changes})
