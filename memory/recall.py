@@ -20,7 +20,7 @@ from agent.brain.config import BrainConfig
 from agent.bus import Bus, Notice
 from agent.errors import HomeError
 from memory.config import MemoryConfig
-from memory.index import Hit, MemoryIndex, carries, query_terms
+from memory.index import REDACTED, Hit, MemoryIndex, carries, query_terms
 from memory.store import (
     FACTS,
     INFERRED,
@@ -456,11 +456,28 @@ class Memory:
         """
         if not self._forgotten:
             return messages
+
+        def forgotten(text: Any) -> bool:
+            return isinstance(text, str) and any(carries(text, t) for t in self._forgotten)
+
         out = []
         for message in messages:
-            content = message.get("content")
-            if isinstance(content, str) and any(carries(content, t) for t in self._forgotten):
-                message = {**message, "content": "[forgotten at the owner's request]"}
+            if forgotten(message.get("content")):
+                message = {**message, "content": REDACTED}
+            calls = message.get("tool_calls")
+            if isinstance(calls, list) and any(
+                forgotten((c.get("function") or {}).get("arguments")) for c in calls
+            ):
+                # Keep the call (ids pair it with its result) but not the words.
+                message = {
+                    **message,
+                    "tool_calls": [
+                        {**c, "function": {**c["function"], "arguments": "{}"}}
+                        if forgotten((c.get("function") or {}).get("arguments"))
+                        else c
+                        for c in calls
+                    ],
+                }
             out.append(message)
         return out
 
