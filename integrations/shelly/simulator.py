@@ -158,7 +158,8 @@ class ShellySimulator:
     async def advertise(self, zeroconf: AsyncZeroconf) -> AsyncServiceInfo:
         """Register the device's mDNS service on `zeroconf`; returns it for unregistering."""
         info = self.service_info()
-        await zeroconf.async_register_service(info)
+        # Loopback is shared by every process on the machine; rename on a clash, as devices do.
+        await zeroconf.async_register_service(info, allow_name_change=True)
         return info
 
     # -- RPC --------------------------------------------------------------------------------

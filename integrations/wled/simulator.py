@@ -173,7 +173,8 @@ class WledSimulator:
     async def advertise(self, zeroconf: AsyncZeroconf) -> AsyncServiceInfo:
         """Register the strip's mDNS service on `zeroconf`; returns it for unregistering."""
         info = self.service_info()
-        await zeroconf.async_register_service(info)
+        # Loopback is shared by every process on the machine; rename on a clash, as devices do.
+        await zeroconf.async_register_service(info, allow_name_change=True)
         return info
 
     # -- the JSON API --------------------------------------------------------------------
