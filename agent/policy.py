@@ -72,6 +72,23 @@ VERBS = {
 }
 
 
+# Words an owner's own message contains when they really ask for a high-risk action.
+# A model talked into unlocking by a device name or tool output will not find them.
+ASKED_WORDS: dict[Action, tuple[str, ...]] = {
+    Action.UNLOCK: ("unlock", "open", "let "),
+    Action.DISARM: ("disarm", "alarm", "security"),
+    Action.OPEN: ("open", "raise", "garage", "gate", "up"),
+    Action.SET_POSITION: ("open", "raise", "garage", "gate", "up", "%"),
+    Action.TOGGLE: ("toggle", "open", "unlock"),
+}
+
+
+def owner_asked(owner_text: str, command: Command) -> bool:
+    """Whether the owner's message plausibly asks for this high-risk action."""
+    text = owner_text.lower()
+    return any(word in text for word in ASKED_WORDS.get(command.action, ()))
+
+
 class RateLimited(NotAllowed):
     """The sender sent too many messages too quickly."""
 
@@ -166,6 +183,12 @@ class Policy:
             )
         if not self.may_high_risk(ctx.role):
             raise NotAllowed(f"A {ctx.role} can't {command.action.value.replace('_', ' ')} that.")
+        owner_text = ctx.extras.get("owner_text")
+        if isinstance(owner_text, str) and not owner_asked(owner_text, command):
+            raise NotAllowed(
+                "The owner's message did not ask for that; high-risk commands must be asked "
+                "for directly. Do not retry; tell the owner what you were about to do."
+            )
         return self._issue(ctx.channel, ctx.sender, devices, command, ctx.requested_by)
 
     def challenge_for_command(

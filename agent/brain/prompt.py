@@ -68,6 +68,7 @@ class Soul:
     """The owner's `soul.md`, re-read when it changes on disk."""
 
     path: Path
+    name: str = "Dobby"
     voice: str = FALLBACK_VOICE
     replies: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REPLIES))
     _mtime: float | None = None
@@ -88,6 +89,8 @@ class Soul:
             return
         self._mtime = mtime
         self.voice, self.replies = parse_soul(text)
+        heading = re.search(r"^#\s+(.+?)\s*$", text, re.M)
+        self.name = heading.group(1) if heading else "Dobby"
 
     def reply(self, key: str, **values: str) -> str:
         """A short fast-path reply in the soul's voice, placeholders filled."""

@@ -1,0 +1,246 @@
+"""The brain component: policy gate → confirmation codes → local fast path → LLM loop.
+
+Published as `rt.services["brain"]` (`await brain.handle(msg, identity)`) and
+the policy as `rt.services["policy"]`. Routes: `POST /api/chat`,
+`GET /api/chat`, `POST /api/confirm`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from agent.brain.device_tools import register_device_tools
+from agent.brain.history import History
+from agent.brain.local import LocalPath, PhraseHandler
+from agent.brain.loop import AgentLoop
+from agent.brain.prompt import Soul, system_prompt
+from agent.brain.providers import LLMError, Provider, make_provider
+from agent.brain.reply import Reply
+from agent.brain.tools import ToolContext
+from agent.bus import InboundMessage
+from agent.policy import Policy, RateLimited
+
+if TYPE_CHECKING:
+    from agent.people import Identity
+    from agent.runtime import Runtime
+
+log = logging.getLogger(__name__)
+WEB_CHANNELS = ("web", "cli")
+
+
+class Brain:
+    """Understands messages and acts on the house, safely."""
+
+    name = "brain"
+    policy: Policy
+    history: History
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.config = rt.config.brain
+        self.soul = Soul(rt.paths.soul)
+        self.local = LocalPath(
+            rt.home, self.soul, language=rt.config.home.language, units=rt.config.home.units
+        )
+        self.provider: Provider | None = None
+        self.provider_problem: str | None = None
+        try:
+            self.provider = make_provider(self.config)
+        except LLMError as err:
+            self.provider_problem = str(err)
+            log.error("brain: %s", err)
+        self.loop: AgentLoop | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def setup(self, rt: Runtime) -> None:
+        """Publish the brain and the policy, register device tools and routes."""
+        # Each owns its SQLite tables (migrations are local and quick).
+        self.policy = Policy(rt.store, rt.home, self.config)
+        self.history = History(rt.store)
+        if self.provider is not None:
+            self.loop = AgentLoop(
+                self.provider,
+                rt.tools,
+                self.history,
+                self.config,
+                self.system_prompt,
+                memory=lambda: rt.service("memory"),
+                timezone=rt.config.home.timezone,
+            )
+        rt.services["policy"] = self.policy
+        rt.services["brain"] = self
+        register_device_tools(rt.tools)
+        rt.app.router.add_post("/api/chat", self._chat_route)
+        rt.app.router.add_get("/api/chat", self._history_route)
+        rt.app.router.add_post("/api/confirm", self._confirm_route)
+
+    async def start(self) -> None:
+        """Load the local sentence data (≈0.1 s) before the first message."""
+        self.local.load()
+
+    async def stop(self) -> None:
+        """Close the LLM client."""
+        if self.provider is not None:
+            await self.provider.close()
+
+    def health_report(self) -> dict[str, Any]:
+        """What /api/health shows for the brain."""
+        return {
+            "provider": self.config.provider,
+            "model": getattr(self.provider, "model", None),
+            "problem": self.provider_problem,
+            "prefer_local": self.config.prefer_local,
+        }
+
+    # -- the contract ------------------------------------------------------------------
+
+    def system_prompt(self) -> str:
+        """The stable system prompt for the LLM."""
+        return system_prompt(
+            self.soul,
+            self.rt.home,
+            home_name=self.rt.config.home.name,
+            units=self.rt.config.home.units,
+        )
+
+    def register_phrases(
+        self, intent_name: str, phrases: list[str], handler: PhraseHandler
+    ) -> None:
+        """Let another component answer its own phrases locally ("sleepy time")."""
+        self.local.register_phrases(intent_name, phrases, handler)
+
+    async def handle(
+        self,
+        msg: InboundMessage,
+        identity: Identity | None,
+        *,
+        untrusted: bool = False,
+        conversation: str | None = None,
+    ) -> Reply:
+        """Answer one message from a person (or from the house itself, untrusted)."""
+        if identity is None:
+            return Reply("Sorry, I only take orders from the people of this house.", "none")
+        try:
+            self.policy.check_rate(msg.channel, msg.sender)
+        except RateLimited as err:
+            return Reply(str(err), "none")
+        conversation = conversation or f"{msg.channel}:{msg.sender}"
+        ctx = ToolContext(
+            channel=msg.channel,
+            sender=msg.sender,
+            role=identity.role,
+            conversation=conversation,
+            runtime=self.rt,
+            untrusted=untrusted,
+        )
+        if not untrusted:
+            outcome = await self.policy.confirm(msg.channel, msg.sender, msg.text, identity.role)
+            if outcome is not None:
+                return self._remember(
+                    conversation, msg, Reply(outcome.text, "local", outcome.actions)
+                )
+        if self.config.prefer_local or self.loop is None:
+            local = await self.local.handle(msg, ctx, can_hand_over=self.loop is not None)
+            if local is not None:
+                return self._remember(conversation, msg, local)
+        if self.loop is not None:
+            if self.rt.config.home.language == "en" and not untrusted:
+                ctx.extras["owner_text"] = msg.text
+            try:
+                return await self.loop.run(conversation, msg.text, ctx)
+            except LLMError as err:
+                log.warning("LLM turn failed: %s", err)
+                if not self.config.prefer_local:
+                    ctx.extras.pop("owner_text", None)
+                    local = await self.local.handle(msg, ctx, can_hand_over=False)
+                    if local is not None:
+                        return local
+                return Reply(self.soul.reply("llm_down", problem=str(err)), "none")
+        if self.provider_problem:
+            return Reply(self.soul.reply("llm_down", problem=self.provider_problem), "none")
+        return Reply(self.soul.reply("no_llm"), "none")
+
+    def _remember(self, conversation: str, msg: InboundMessage, reply: Reply) -> Reply:
+        """Keep locally answered turns in the history, so the LLM sees them later."""
+        self.history.append(
+            conversation, {"role": "user", "content": msg.text}, msg.channel, msg.sender
+        )
+        self.history.append(
+            conversation, {"role": "assistant", "content": reply.text}, msg.channel, msg.sender
+        )
+        return reply
+
+    # -- routes ------------------------------------------------------------------------
+
+    async def _chat_route(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        text = body.get("text")
+        channel = body.get("channel", "web")
+        if not isinstance(text, str) or not text.strip():
+            return _bad("text is required")
+        if channel not in WEB_CHANNELS:
+            return _bad("channel must be web or cli")
+        conversation = body.get("conversation")
+        if conversation is not None and not isinstance(conversation, str):
+            return _bad("conversation must be a string")
+        identity = self.rt.people.identify(channel, "owner")
+        msg = InboundMessage(
+            channel=channel, sender="owner", text=text.strip(), msg_id=uuid.uuid4().hex
+        )
+        reply = await self.handle(msg, identity, conversation=conversation)
+        return web.json_response(reply.to_json())
+
+    async def _history_route(self, request: web.Request) -> web.Response:
+        conversation = request.query.get("conversation", "web:owner")
+        rows = self.rt.store.query(
+            "SELECT ts, role, content FROM brain_messages WHERE conversation = ? "
+            "AND role IN ('user', 'assistant') AND content IS NOT NULL AND content != '' "
+            "ORDER BY id DESC LIMIT 50",
+            (conversation,),
+        )
+        return web.json_response(
+            {"conversation": conversation, "messages": [dict(r) for r in reversed(rows)]}
+        )
+
+    async def _confirm_route(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        code = str(body.get("code", "")).strip()
+        channel = body.get("channel", "web")
+        if not code.isdigit() or channel not in WEB_CHANNELS:
+            return _bad("code (digits) is required")
+        outcome = await self.policy.confirm(channel, "owner", f"YES {code}", "owner")
+        if outcome is None:
+            return _bad("not a confirmation code")
+        status = 200 if outcome.status in ("done", "partial") else 409
+        return web.json_response(
+            {"status": outcome.status, "reply": outcome.text, "actions": outcome.actions},
+            status=status,
+        )
+
+
+async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        return _bad("body must be JSON")
+    if not isinstance(body, dict):
+        return _bad("body must be an object")
+    return body
+
+
+def _bad(detail: str) -> web.Response:
+    return web.json_response({"error": "bad_request", "detail": detail}, status=400)
+
+
+def create(rt: Runtime) -> Brain:
+    """The brain component (COMPONENTS entry "agent.brain.component:create")."""
+    return Brain(rt)

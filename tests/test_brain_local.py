@@ -1,0 +1,182 @@
+"""The brain with no LLM: the local fast path over the demo home, and its replies."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.brain.component import Brain
+from agent.brain.reply import Reply
+from agent.brain.sample_home import InMemoryDevices, sample_runtime
+from agent.brain.tools import ToolContext
+from agent.bus import InboundMessage
+from agent.people import Identity
+from agent.runtime import Runtime
+
+OWNER = Identity("owner", "owner", "cli", "owner")
+
+
+def message(text: str, channel: str = "cli", sender: str = "owner") -> InboundMessage:
+    """An inbound message as a channel would publish it."""
+    return InboundMessage(channel=channel, sender=sender, text=text, msg_id=uuid.uuid4().hex)
+
+
+async def make_brain(root: Path, config: dict[str, Any] | None = None) -> tuple[Runtime, Brain]:
+    """A started brain over the in-memory demo home."""
+    rt = await sample_runtime(root, config)
+    brain = Brain(rt)
+    brain.setup(rt)
+    await brain.start()
+    return rt, brain
+
+
+@pytest.fixture
+async def imperial(tmp_path: Path) -> AsyncIterator[tuple[Runtime, Brain]]:
+    """A brain for an imperial home, no LLM."""
+    rt, brain = await make_brain(tmp_path / "home", {"home": {"units": "imperial"}})
+    try:
+        yield rt, brain
+    finally:
+        await brain.stop()
+        rt.store.close()
+
+
+def state(rt: Runtime, device_id: str) -> Any:
+    """A device's current state."""
+    return rt.home.get(device_id).state
+
+
+async def test_issue_commands_run_locally(imperial: tuple[Runtime, Brain]) -> None:
+    """The five commands of the issue work instantly with no LLM, in the soul's voice."""
+    rt, brain = imperial
+    await rt.home.execute("mqtt:kitchen_ceiling", _on(), requested_by="test")
+    reply = await brain.handle(message("turn off the kitchen lights"), OWNER)
+    assert reply.path == "local"
+    assert reply.text.startswith("Done!") and "Kitchen ceiling" in reply.text
+    assert state(rt, "mqtt:kitchen_ceiling").on is False
+    assert reply.actions[0]["tool"] == "turn_off" and reply.actions[0]["ok"] is True
+
+    reply = await brain.handle(message("set the thermostat to 68"), OWNER)
+    assert reply.path == "local" and "68°F" in reply.text
+    assert state(rt, "mqtt:thermostat").target_temperature_c == 20.0
+
+    reply = await brain.handle(message("dim the bedroom lights to 20%"), OWNER)
+    assert reply.path == "local"
+    assert state(rt, "mqtt:bedroom_lamp").brightness == 20
+    assert state(rt, "mqtt:bedroom_ceiling").brightness == 20
+
+    reply = await brain.handle(message("close the living room shade"), OWNER)
+    assert reply.path == "local" and "closed" in reply.text
+    assert state(rt, "mqtt:living_room_shade").position == 0
+
+    reply = await brain.handle(message("is the front door locked?"), OWNER)
+    assert reply.path == "local"
+    assert reply.text == "Yes, Front door is locked."
+
+
+async def test_state_questions_from_live_state(imperial: tuple[Runtime, Brain]) -> None:
+    """Which-lights and temperature questions answer from the live snapshot."""
+    rt, brain = imperial
+    await rt.home.execute("mqtt:study_lamp", _on(), requested_by="test")
+    reply = await brain.handle(message("which lights are on upstairs?"), OWNER)
+    assert reply.path == "local"
+    assert "Study lamp" in reply.text and "Bedroom lamp" not in reply.text
+    reply = await brain.handle(message("what's the temperature in the living room"), OWNER)
+    assert reply.path == "local" and "67°F" in reply.text  # 19.5 °C
+
+
+async def test_unmatched_without_llm_says_how_to_configure(
+    imperial: tuple[Runtime, Brain],
+) -> None:
+    """Anything the fast path can't understand says an LLM is needed, and how."""
+    _, brain = imperial
+    reply = await brain.handle(message("I'm cold"), OWNER)
+    assert reply.path == "none"
+    assert "language model" in reply.text and "brain.provider" in reply.text
+    assert reply.to_json() == {
+        "reply": reply.text,
+        "path": "none",
+        "actions": [],
+        "confirmation": None,
+    }
+
+
+async def test_ambiguous_name_asks_back_without_llm(tmp_path: Path) -> None:
+    """Two devices with one name: without an LLM, the house asks which one."""
+    rt = await sample_runtime(tmp_path / "home")
+    memory = rt.home.integrations["memory"]
+    assert isinstance(memory, InMemoryDevices)
+    twin = next(d for d in memory.devices if d.id == "mqtt:study_lamp")
+    from dataclasses import replace
+
+    rt.home.add(replace(twin, id="mqtt:study_lamp_2", area="bedroom"))
+    brain = Brain(rt)
+    brain.setup(rt)
+    await brain.start()
+    try:
+        reply = await brain.handle(message("turn on the study lamp"), OWNER)
+        assert reply.text.startswith("Which one do you mean")
+        assert rt.home.get("mqtt:study_lamp").state.on is False
+    finally:
+        rt.store.close()
+
+
+async def test_registered_phrases_win_and_strip_the_name(
+    imperial: tuple[Runtime, Brain],
+) -> None:
+    """Routine phrases registered by other components are matched first."""
+    _, brain = imperial
+    seen: list[str] = []
+
+    async def sleepy(msg: InboundMessage, ctx: ToolContext) -> Reply:
+        seen.append(msg.text)
+        return Reply("Goodnight!", path="local")
+
+    brain.register_phrases(
+        "routine:sleepy time", ["sleepy time", "Dobby, it's sleepy time"], sleepy
+    )
+    reply = await brain.handle(message("Dobby, it's sleepy time"), OWNER)
+    assert reply.text == "Goodnight!" and reply.path == "local"
+    reply = await brain.handle(message("sleepy time!"), OWNER)
+    assert reply.text == "Goodnight!"
+    brain.local.unregister_phrases("routine:sleepy time")
+    reply = await brain.handle(message("sleepy time"), OWNER)
+    assert reply.path == "none"
+    assert len(seen) == 2
+
+
+async def test_soul_edits_apply_without_restart(imperial: tuple[Runtime, Brain]) -> None:
+    """The owner edits soul.md in the home folder; the next reply uses it."""
+    rt, brain = imperial
+    rt.paths.soul.write_text(
+        "# Jeeves\n\nVery good.\n\n## Short replies\n\n- done: Very good: {what}.\n"
+    )
+    # Make sure the mtime differs even on coarse filesystems.
+    later = time.time() + 5
+    os.utime(rt.paths.soul, (later, later))
+    reply = await brain.handle(message("Jeeves, turn on the porch light"), OWNER)
+    assert reply.text == "Very good: Porch light on."
+    assert "Very good." in brain.system_prompt() and "Dobby" not in brain.system_prompt()
+
+
+async def test_failing_device_is_reported_honestly(imperial: tuple[Runtime, Brain]) -> None:
+    """A device that does not answer is named in the reply; the others still act."""
+    rt, brain = imperial
+    memory = rt.home.integrations["memory"]
+    assert isinstance(memory, InMemoryDevices)
+    memory.fail.add("mqtt:kitchen_pendant")
+    reply = await brain.handle(message("turn on the kitchen lights"), OWNER)
+    assert "not answering" in reply.text and "Kitchen ceiling" in reply.text
+    assert state(rt, "mqtt:kitchen_ceiling").on is True
+
+
+def _on() -> Any:
+    from agent.devices import Action, Command
+
+    return Command(action=Action.TURN_ON)
