@@ -8,7 +8,7 @@ import sys
 
 # Modules adding subcommands: each has `register(subparsers)`; handlers are set
 # with `set_defaults(func=...)` and return an exit status.
-CLI_MODULES = ["agent.cli_core", "agent.cli_memory"]
+CLI_MODULES = ["agent.cli_core", "agent.cli_memory", "agent.cli_brain"]
 
 
 def build_parser() -> argparse.ArgumentParser:

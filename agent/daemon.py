@@ -38,6 +38,7 @@ INTEGRATIONS: dict[str, str] = {
 
 # Components in start order ("module:factory" taking the runtime's config).
 COMPONENTS: list[str] = [
+    "agent.brain.component:create",
     "memory.component:create",
 ]
 
