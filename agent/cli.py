@@ -8,7 +8,12 @@ import sys
 
 # Modules adding subcommands: each has `register(subparsers)`; handlers are set
 # with `set_defaults(func=...)` and return an exit status.
-CLI_MODULES = ["agent.cli_core", "agent.cli_memory", "agent.cli_brain"]
+CLI_MODULES = [
+    "agent.cli_core",
+    "agent.cli_memory",
+    "agent.cli_brain",
+    "agent.cli_discovery",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from typing import Any
@@ -12,6 +13,22 @@ from agent.config import ConfigError, HomePaths, load_config
 
 class DaemonUnreachable(Exception):
     """The daemon is not running (or not where the config says)."""
+
+
+def reachable_home(paths: HomePaths) -> HomePaths:
+    """The home folder of the daemon to talk to.
+
+    With no daemon running from the default home and no `--home`/`HOMECLAW_HOME`
+    given, a running `homeclaw demo` (which keeps its own home) is used, so the
+    README's commands work against the demo as they are.
+    """
+    if (paths.root / "url").exists() or os.environ.get("HOMECLAW_HOME"):
+        return paths
+    default = HomePaths.from_env("~/.homeclaw")
+    demo = HomePaths.from_env("~/.homeclaw-demo")
+    if paths.root == default.root and (demo.root / "url").exists():
+        return demo
+    return paths
 
 
 def base_url(paths: HomePaths) -> str:
@@ -31,6 +48,7 @@ def api(
     paths: HomePaths, method: str, path: str, body: Any = None, *, timeout: float = 120.0
 ) -> Any:
     """Call the API with the home folder's token; raise DaemonUnreachable or return JSON."""
+    paths = reachable_home(paths)
     url = base_url(paths) + path
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 import signal
@@ -40,6 +41,8 @@ INTEGRATIONS: dict[str, str] = {
 COMPONENTS: list[str] = [
     "agent.brain.component:create",
     "memory.component:create",
+    "agent.messaging:create",
+    "vision.component:create",
 ]
 
 
@@ -119,8 +122,8 @@ class Daemon:
             rt.home.integrations[integration.name] = integration
             rt.supervisor.spawn(
                 f"integration:{integration.name}",
-                lambda i=integration: i.run(rt.home),  # type: ignore[misc]
-                on_failure=lambda n=integration.name: rt.home.set_available(n, False),
+                functools.partial(integration.run, rt.home),
+                on_failure=functools.partial(rt.home.set_available, integration.name, False),
             )
         for component in self.components:
             await component.start()
@@ -159,11 +162,14 @@ async def serve(rt: Runtime, on_ready: Callable[[str], None] | None = None) -> N
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    url_file = rt.paths.root / "url"  # how the CLI finds this daemon
     try:
         url = await daemon.start()
+        url_file.write_text(url)
         if on_ready is not None:
             on_ready(url)
         await stop.wait()
         log.info("shutting down")
     finally:
+        url_file.unlink(missing_ok=True)
         await daemon.stop()

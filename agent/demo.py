@@ -1,0 +1,235 @@
+"""`homeclaw demo`: the daemon plus a simulated home, all on loopback.
+
+Starts an MQTT broker (Mosquitto when installed, otherwise the pure-Python
+amqtt), every vendor simulator (the same ones the tests use), writes a demo
+config into its own home folder (never the owner's), and runs the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from agent.config import HomePaths, load_config
+from agent.simulation import DemoContext, DemoPart, free_port
+
+log = logging.getLogger("homeclaw.demo")
+
+# Every simulator of the demo home ("module:function" returning a DemoPart).
+DEMO_PARTS = [
+    "integrations.mqtt.simulator:demo",
+    "integrations.sonos.simulator:demo",
+    "integrations.hue.simulator:demo",
+    "integrations.homeassistant.simulator:demo",
+    "integrations.wled.simulator:demo",
+    "integrations.shelly.simulator:demo",
+    "integrations.twilio.simulator:demo",
+    "integrations.telegram.simulator:demo",
+    "vision.simulator:demo",
+]
+
+DEMO_CONFIG: dict[str, Any] = {
+    "home": {
+        "name": "Demo house",
+        "units": "imperial",
+        "timezone": "America/Los_Angeles",
+        "latitude": 37.77,
+        "longitude": -122.42,
+        "areas": {
+            "kitchen": {"name": "Kitchen", "floor": "downstairs"},
+            "living_room": {"name": "Living room", "floor": "downstairs", "aliases": ["lounge"]},
+            "dining_room": {"name": "Dining room", "floor": "downstairs"},
+            "hallway": {"name": "Hallway", "floor": "downstairs", "aliases": ["hall", "entrance"]},
+            "bedroom": {"name": "Bedroom", "floor": "upstairs"},
+            "study": {"name": "Study", "floor": "upstairs", "aliases": ["office"]},
+            "bathroom": {"name": "Bathroom", "floor": "upstairs"},
+            "basement": {"name": "Basement", "floor": "basement"},
+            "porch": {"name": "Porch", "floor": "outside"},
+            "garden": {"name": "Garden", "floor": "outside"},
+            "garage": {"name": "Garage", "floor": "outside"},
+            "pool": {"name": "Pool", "floor": "outside"},
+            "driveway": {"name": "Driveway", "floor": "outside"},
+        },
+    },
+    "people": [
+        {
+            "name": "Alex",
+            "role": "owner",
+            "phone": "+15550100",
+            "whatsapp": "+15550100",
+            "telegram": 1001,
+        },
+    ],
+    "discovery": {"interfaces": ["127.0.0.1"]},
+}
+
+
+class DemoBroker:
+    """An MQTT broker for the demo: Mosquitto if installed, else amqtt in-process."""
+
+    def __init__(self) -> None:
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self._proc: asyncio.subprocess.Process | None = None
+        self._amqtt: Any = None
+        self._tmp: Path | None = None
+
+    async def start(self) -> DemoBroker:
+        """Start the broker and wait until it accepts connections."""
+        # Debian installs it in sbin, which a normal user's PATH may lack.
+        exe = shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin:/usr/bin:/usr/local/bin")
+        if exe:
+            self._tmp = Path(tempfile.mkdtemp(prefix="homeclaw-mosquitto-"))
+            conf = self._tmp / "mosquitto.conf"
+            conf.write_text(
+                f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
+                "log_dest none\n"
+            )
+            self._proc = await asyncio.create_subprocess_exec(
+                exe, "-c", str(conf), stderr=asyncio.subprocess.DEVNULL
+            )
+            kind = "mosquitto"
+        else:
+            from amqtt.broker import Broker
+
+            self._amqtt = Broker(
+                {
+                    "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+                    "sys_interval": 0,
+                    "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
+                    "topic-check": {"enabled": False},
+                }
+            )
+            await self._amqtt.start()
+            kind = "amqtt"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection((self.host, self.port), 0.2),
+            ):
+                log.info("demo: %s broker on %s:%d", kind, self.host, self.port)
+                return self
+            await asyncio.sleep(0.05)
+        raise RuntimeError("the demo MQTT broker did not start")
+
+    async def stop(self) -> None:
+        """Stop the broker."""
+        if self._proc is not None:
+            self._proc.terminate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._proc.wait(), 5)
+        if self._amqtt is not None:
+            await self._amqtt.shutdown()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge config fragments (mappings merge, lists extend, scalars replace)."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        elif isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = out[key] + value
+        else:
+            out[key] = value
+    return out
+
+
+def demo_home() -> HomePaths:
+    """The demo's own home folder (the owner's real one is never touched)."""
+    return HomePaths.from_env(Path("~/.homeclaw-demo"))
+
+
+def prepare_home(paths: HomePaths) -> None:
+    """A fresh demo home: new database each run, the token kept."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    for name in ("homeclaw.db", "homeclaw.db-wal", "homeclaw.db-shm", "routines.yaml"):
+        (paths.root / name).unlink(missing_ok=True)
+    from agent.init import install_defaults
+
+    install_defaults(paths, overwrite=False)
+
+
+async def start_parts(ctx: DemoContext, refs: list[str]) -> list[DemoPart]:
+    """Start every simulator; one that fails is reported and left out."""
+    parts: list[DemoPart] = []
+    for ref in refs:
+        module, _, attr = ref.partition(":")
+        try:
+            factory: Callable[[DemoContext], Awaitable[DemoPart]] = getattr(
+                importlib.import_module(module), attr
+            )
+            parts.append(await asyncio.wait_for(factory(ctx), 30))
+        except Exception as err:  # one broken simulator must not stop the demo
+            log.warning("demo: simulator %s did not start: %s", ref, err)
+    return parts
+
+
+async def run_demo(port: int | None, on_ready: Callable[[str], None]) -> None:
+    """Run the simulated home and the daemon until interrupted."""
+    from agent.daemon import build_runtime, serve
+
+    paths = demo_home()
+    prepare_home(paths)
+    web_port = port or (8321 if _port_free(8321) else free_port())
+    broker = await DemoBroker().start()
+    ctx = DemoContext(home=paths.root, mqtt=(broker.host, broker.port))
+    ctx.web_url = f"http://127.0.0.1:{web_port}"
+    parts: list[DemoPart] = []
+    advertiser: Any = None
+    try:
+        parts = await start_parts(ctx, DEMO_PARTS)
+        config = dict(DEMO_CONFIG)
+        for part in parts:
+            config = merge(config, part.config)
+        config = merge(config, {"web": {"host": "127.0.0.1", "port": web_port}})
+        if "twilio" in config:
+            config["twilio"].setdefault("public_url", ctx.web_url)
+        with paths.config.open("w") as fh:
+            fh.write(
+                "# Written by `homeclaw demo` for its simulated home; rewritten on every run.\n"
+            )
+            YAML().dump(config, fh)
+        examples = Path(__file__).parent / "routines" / "routines.example.yaml"
+        if examples.exists():
+            shutil.copy(examples, paths.root / "routines.yaml")
+        try:
+            from integrations.demo_advertise import advertise
+
+            advertiser = await advertise(parts, ["127.0.0.1"])
+        except Exception as err:  # discovery is a nicety of the demo, not a requirement
+            log.warning("demo: mDNS advertisements unavailable: %s", err)
+        rt = build_runtime(load_config(paths.config), paths, demo=True)
+        rt.services["demo"] = {part.name: part.handle for part in parts}
+        await serve(rt, on_ready)
+    finally:
+        if advertiser is not None:
+            with contextlib.suppress(Exception):
+                await advertiser.close()
+        for part in reversed(parts):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(part.stop(), 5)
+        await broker.stop()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

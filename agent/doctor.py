@@ -1,0 +1,154 @@
+"""`homeclaw doctor`: check the config, every connection and the optional parts, without
+starting the daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from agent.config import Config
+
+
+@dataclass
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+async def _http(url: str, headers: dict[str, str] | None = None, timeout: float = 4.0) -> str:
+    """GET a URL; returns a short description or raises."""
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+        session.get(url, headers=headers or {}) as resp,
+    ):
+        if resp.status in (401, 403):
+            raise PermissionError(f"HTTP {resp.status}: credentials refused")
+        if resp.status >= 400:
+            raise ConnectionError(f"HTTP {resp.status}")
+        return f"HTTP {resp.status}"
+
+
+async def _mqtt(config: Config) -> str:
+    import aiomqtt
+
+    section = config.mqtt
+    assert section is not None
+    async with aiomqtt.Client(
+        section.host, section.port, username=section.username, password=section.password, timeout=4
+    ):
+        return f"connected to {section.host}:{section.port}"
+
+
+async def _homeassistant(config: Config) -> str:
+    section = config.homeassistant
+    assert section is not None
+    headers = {"Authorization": f"Bearer {section.token}"}
+    return await _http(section.url.rstrip("/") + "/api/", headers)
+
+
+async def _hue(config: Config) -> str:
+    assert config.hue is not None
+    results = []
+    for bridge in config.hue.bridges:
+        await _http(f"http://{bridge.host}/api/config")
+        results.append(bridge.host + ("" if bridge.app_key else " (not paired: homeclaw hue-pair)"))
+    return ", ".join(results) or "no bridges configured"
+
+
+async def _hosts(url: Callable[[str], str], hosts: list[Any]) -> str:
+    names = [h if isinstance(h, str) else h.host for h in hosts]
+    for host in names:
+        await _http(url(host))
+    return f"{len(names)} reachable"
+
+
+async def _brain(config: Config) -> str:
+    brain = config.brain
+    if brain.provider == "none":
+        return "no LLM configured: the local fast path handles simple commands"
+    if brain.provider == "openai":
+        base = (brain.base_url or "https://api.openai.com/v1").rstrip("/")
+        headers = {"Authorization": f"Bearer {brain.api_key}"} if brain.api_key else {}
+        await _http(base + "/models", headers)
+        return f"{base} answers (model {brain.model or '?'})"
+    if importlib.util.find_spec("anthropic") is None:
+        raise RuntimeError("provider anthropic needs `pip install 'homeclaw[anthropic]'`")
+    return "anthropic SDK installed"
+
+
+def _vision(config: Config) -> str:
+    describer = config.vision.describer
+    if describer == "transformers" and importlib.util.find_spec("transformers") is None:
+        raise RuntimeError("describer transformers needs `pip install 'homeclaw[vision]'`")
+    return f"describer {describer}, {len(config.cameras)} camera(s)"
+
+
+def _checks(config: Config) -> list[tuple[str, Callable[[], Awaitable[str]]]]:
+    checks: list[tuple[str, Callable[[], Awaitable[str]]]] = [
+        ("brain", lambda: _brain(config)),
+    ]
+    if config.mqtt:
+        checks.append(("mqtt", lambda: _mqtt(config)))
+    if config.homeassistant:
+        checks.append(("homeassistant", lambda: _homeassistant(config)))
+    if config.hue:
+        checks.append(("hue", lambda: _hue(config)))
+    if config.sonos and config.sonos.hosts:
+        hosts = config.sonos.hosts
+        checks.append(
+            (
+                "sonos",
+                lambda: _hosts(lambda h: f"http://{h}:1400/xml/device_description.xml", hosts),
+            )
+        )
+    if config.wled and config.wled.hosts:
+        wled_hosts = list(config.wled.hosts)
+        checks.append(("wled", lambda: _hosts(lambda h: f"http://{h}/json/info", wled_hosts)))
+    if config.shelly and config.shelly.hosts:
+        shelly_hosts = list(config.shelly.hosts)
+        checks.append(("shelly", lambda: _hosts(lambda h: f"http://{h}/shelly", shelly_hosts)))
+    return checks
+
+
+async def run_checks(config: Config) -> list[Check]:
+    """Every check, concurrently, each with its own timeout."""
+    checks = _checks(config)
+
+    async def one(name: str, fn: Callable[[], Awaitable[str]]) -> Check:
+        try:
+            return Check(name, True, await asyncio.wait_for(fn(), 8))
+        except Exception as err:  # each failure is reported, none stops the others
+            return Check(
+                name, False, f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+            )
+
+    results = list(await asyncio.gather(*(one(n, f) for n, f in checks)))
+    try:
+        results.append(Check("vision", True, _vision(config)))
+    except RuntimeError as err:
+        results.append(Check("vision", False, str(err)))
+    try:
+        from agent.cli_messaging import channel_checks
+
+        for name, ok, detail in await _maybe_await(channel_checks(config)):
+            results.append(Check(name, ok, detail))
+    except ImportError:
+        pass
+    if config.mqtt is None and not shutil.which("mosquitto"):
+        results.append(
+            Check("mosquitto", True, "not installed (only `homeclaw demo` would use one)")
+        )
+    return results
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if asyncio.iscoroutine(value) else value
