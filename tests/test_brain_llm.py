@@ -224,7 +224,7 @@ async def test_tool_call_cap_per_turn(tmp_path: Path, llm: FakeLLM) -> None:
 
 async def test_local_path_first_then_llm(house: tuple[Runtime, Brain], llm: FakeLLM) -> None:
     """With prefer_local, simple commands never reach the model."""
-    rt, brain = house
+    _, brain = house
     reply = await brain.handle(message("turn on the porch light"), OWNER)
     assert reply.path == "local" and llm.requests == []
     reply = await brain.handle(message("which lights are on upstairs?"), OWNER)
