@@ -68,6 +68,11 @@ async def test_demo_parts_drive_a_real_daemon(
         await eventually(lambda: not daemon.rt.home.get(PLUG).available)
         status, body = await daemon.api("POST", f"/api/devices/{PLUG}/commands", commands[2][1])
         assert status != 200 and body["error"] == "unavailable"
+        health = daemon.rt.supervisor.health["integration:shelly"]
+        assert health.status == "degraded" and plug.address in health.detail
+        await plug.start()
+        await eventually(lambda: daemon.rt.home.get(PLUG).available, timeout=10)
+        assert health.status == "running"
     finally:
         for part in parts:
             await part.stop()

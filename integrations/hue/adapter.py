@@ -40,6 +40,7 @@ from integrations.hue.pairing import pair
 if TYPE_CHECKING:
     from agent.home import Home
     from agent.runtime import Runtime
+    from agent.supervise import Supervisor
     from integrations.discovery_scan import DiscoveredDevice
 
 log = logging.getLogger(__name__)
@@ -219,8 +220,10 @@ class HueIntegration:
 
     name = "hue"
 
-    def __init__(self, config: HueConfig) -> None:
+    def __init__(self, config: HueConfig, supervisor: Supervisor | None = None) -> None:
         self.config = config
+        self._supervisor = supervisor
+        self._down: dict[str, str] = {}  # host → why it cannot be reached
         self.links = [BridgeLink(b, config) for b in config.bridges]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
@@ -267,19 +270,37 @@ class HueIntegration:
     async def _watch(self, link: BridgeLink, home: Home) -> None:
         delay = self.config.retry_initial
         while True:
+            problem = "stopped"
             try:
                 assert self._session is not None
                 await link.connect(self._session, home)
+                self._health(link.host, None)
                 delay = self.config.retry_initial
                 while True:
                     await asyncio.sleep(self.config.poll_interval)
                     await link.refresh(home)
             except HomeError as err:
+                problem = str(err)
                 if link.connected or delay == self.config.retry_initial:
                     log.warning("hue bridge %s: %s; retrying in %.1fs", link.host, err, delay)
             link.mark_unavailable(home)
+            self._health(link.host, problem)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.config.retry_max)
+
+    def _health(self, host: str, problem: str | None) -> None:
+        """Show on the dashboard which devices cannot be reached (the run itself goes on)."""
+        if problem is None:
+            self._down.pop(host, None)
+        else:
+            self._down[host] = problem
+        if self._supervisor is None:
+            return
+        if self._down:
+            detail = "; ".join(f"{h}: {p}" for h, p in sorted(self._down.items()))
+            self._supervisor.set_status(f"integration:{self.name}", "degraded", detail)
+        else:
+            self._supervisor.set_status(f"integration:{self.name}", "running")
 
     async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
         """A bridge seen on the LAN: follow a known one to its new address.
@@ -294,6 +315,7 @@ class HueIntegration:
             if link.bridge_id == bridge_id or link.host == address:
                 if link.host != address:
                     log.info("hue bridge %s moved from %s to %s", bridge_id, link.host, address)
+                    self._health(link.host, None)  # the old address is no concern now
                     link.host = address
                     link.config = link.config.model_copy(update={"host": address})
                     self._restart(link)
@@ -322,7 +344,7 @@ class HueIntegration:
 
 def create(section: HueConfig, rt: Runtime | None = None) -> HueIntegration:
     """Build the Hue integration from its config section (no I/O)."""
-    return HueIntegration(section)
+    return HueIntegration(section, rt.supervisor if rt is not None else None)
 
 
 # Re-exported for the CLI and discovery: ids are derived the same way everywhere.

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ from integrations.shelly.config import ShellyConfig, ShellyHost
 if TYPE_CHECKING:
     from agent.home import Home
     from agent.runtime import Runtime
+    from agent.supervise import Supervisor
     from integrations.discovery_scan import DiscoveredDevice
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,12 @@ class ShellyLink:
         limit = self.config.request_timeout if timeout == -1.0 else timeout
         return translate_errors(self.spec.host, limit)
 
-    async def run(self, session: aiohttp.ClientSession, home: Home) -> None:
+    async def run(
+        self,
+        session: aiohttp.ClientSession,
+        home: Home,
+        on_connected: Callable[[], None] | None = None,
+    ) -> None:
         """Connect, register the components, follow NotifyStatus until the socket closes."""
         ip, port = split_host(self.spec.host)
         async with self.errors():
@@ -125,6 +131,8 @@ class ShellyLink:
             self.rpc, self.mac = rpc, str(rpc.shelly["mac"]).lower()
             self.connected = True
             self.publish(home, register=True)
+            if on_connected is not None:
+                on_connected()
             log.info("shelly %s connected at %s", rpc.hostname, self.spec.host)
             await closed.wait()
             raise DeviceUnavailable(f"The Shelly at {self.spec.host} closed its websocket.")
@@ -212,8 +220,10 @@ class ShellyIntegration:
 
     name = "shelly"
 
-    def __init__(self, config: ShellyConfig) -> None:
+    def __init__(self, config: ShellyConfig, supervisor: Supervisor | None = None) -> None:
         self.config = config
+        self._supervisor = supervisor
+        self._down: dict[str, str] = {}  # host → why it cannot be reached
         self.links = [ShellyLink(spec, config) for spec in config.devices()]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
@@ -258,21 +268,37 @@ class ShellyIntegration:
     async def _watch(self, link: ShellyLink, home: Home) -> None:
         delay = self.config.retry_initial
         while True:
-            was_connected = False
+            was_connected, problem = False, "stopped"
             try:
                 assert self._session is not None
-                await link.run(self._session, home)
+                await link.run(self._session, home, lambda: self._health(link.spec.host, None))
             except HomeError as err:
+                problem = str(err)
                 was_connected = any(
                     (d := home.find(i)) is not None and d.available for i in link.components
                 )
                 if was_connected or delay == self.config.retry_initial:
                     log.warning("shelly %s: %s; retrying in %.1fs", link.spec.host, err, delay)
             link.mark_unavailable(home)
+            self._health(link.spec.host, problem)
             if was_connected:
                 delay = self.config.retry_initial
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.config.retry_max)
+
+    def _health(self, host: str, problem: str | None) -> None:
+        """Show on the dashboard which devices cannot be reached (the run itself goes on)."""
+        if problem is None:
+            self._down.pop(host, None)
+        else:
+            self._down[host] = problem
+        if self._supervisor is None:
+            return
+        if self._down:
+            detail = "; ".join(f"{h}: {p}" for h, p in sorted(self._down.items()))
+            self._supervisor.set_status(f"integration:{self.name}", "degraded", detail)
+        else:
+            self._supervisor.set_status(f"integration:{self.name}", "running")
 
     async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
         """A Shelly seen on the LAN: follow it to a new address, or add it when asked."""
@@ -284,6 +310,7 @@ class ShellyIntegration:
             if link.mac == mac or link.spec.host == address:
                 if link.spec.host != address:
                     log.info("shelly %s moved from %s to %s", mac, link.spec.host, address)
+                    self._health(link.spec.host, None)  # the old address is no concern now
                     link.spec = link.spec.model_copy(update={"host": address})
                     self._restart(link)
                 return True
@@ -312,4 +339,4 @@ class ShellyIntegration:
 
 def create(section: ShellyConfig, rt: Runtime | None = None) -> ShellyIntegration:
     """Build the Shelly integration from its config section (no I/O)."""
-    return ShellyIntegration(section)
+    return ShellyIntegration(section, rt.supervisor if rt is not None else None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from integrations.wled.config import WledConfig, WledHost
 if TYPE_CHECKING:
     from agent.home import Home
     from agent.runtime import Runtime
+    from agent.supervise import Supervisor
     from integrations.discovery_scan import DiscoveredDevice
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,12 @@ class StripLink:
         limit = self.config.request_timeout if timeout == -1.0 else timeout
         return translate_errors(self.strip.host, limit)
 
-    async def run(self, session: aiohttp.ClientSession, home: Home) -> None:
+    async def run(
+        self,
+        session: aiohttp.ClientSession,
+        home: Home,
+        on_connected: Callable[[], None] | None = None,
+    ) -> None:
         """Fetch the strip, register it, then follow its websocket until it drops."""
         client = WLED(self.strip.host, request_timeout=self.config.request_timeout, session=session)
         try:
@@ -123,6 +129,8 @@ class StripLink:
                 device = replace(device, area=known.area)
             self.client, self.device_id, self.connected = client, device.id, True
             home.add(device)
+            if on_connected is not None:
+                on_connected()
             log.info("wled strip %s connected at %s", device.id, self.strip.host)
 
             def on_update(model: WledDevice) -> None:
@@ -187,8 +195,10 @@ class WledIntegration:
 
     name = "wled"
 
-    def __init__(self, config: WledConfig) -> None:
+    def __init__(self, config: WledConfig, supervisor: Supervisor | None = None) -> None:
         self.config = config
+        self._supervisor = supervisor
+        self._down: dict[str, str] = {}  # host → why it cannot be reached
         self.links = [StripLink(strip, config) for strip in config.strips()]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
@@ -233,20 +243,36 @@ class WledIntegration:
     async def _watch(self, link: StripLink, home: Home) -> None:
         delay = self.config.retry_initial
         while True:
-            was_connected = False
+            was_connected, problem = False, "stopped"
             try:
                 assert self._session is not None
-                await link.run(self._session, home)
+                await link.run(self._session, home, lambda: self._health(link.strip.host, None))
             except HomeError as err:
+                problem = str(err)
                 known = home.find(link.device_id) if link.device_id else None
                 was_connected = known is not None and known.available
                 if was_connected or delay == self.config.retry_initial:
                     log.warning("wled %s: %s; retrying in %.1fs", link.strip.host, err, delay)
             link.mark_unavailable(home)
+            self._health(link.strip.host, problem)
             if was_connected:
                 delay = self.config.retry_initial
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.config.retry_max)
+
+    def _health(self, host: str, problem: str | None) -> None:
+        """Show on the dashboard which devices cannot be reached (the run itself goes on)."""
+        if problem is None:
+            self._down.pop(host, None)
+        else:
+            self._down[host] = problem
+        if self._supervisor is None:
+            return
+        if self._down:
+            detail = "; ".join(f"{h}: {p}" for h, p in sorted(self._down.items()))
+            self._supervisor.set_status(f"integration:{self.name}", "degraded", detail)
+        else:
+            self._supervisor.set_status(f"integration:{self.name}", "running")
 
     async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
         """A strip seen on the LAN: follow it to a new address, or add it when asked."""
@@ -257,6 +283,7 @@ class WledIntegration:
             if link.device_id == device_id or link.strip.host == found.host:
                 if link.strip.host != found.host:
                     log.info("wled %s moved from %s to %s", device_id, link.strip.host, found.host)
+                    self._health(link.strip.host, None)  # the old address is no concern now
                     link.strip = link.strip.model_copy(update={"host": found.host})
                     self._restart(link)
                 return True
@@ -285,4 +312,4 @@ class WledIntegration:
 
 def create(section: WledConfig, rt: Runtime | None = None) -> WledIntegration:
     """Build the WLED integration from its config section (no I/O)."""
-    return WledIntegration(section)
+    return WledIntegration(section, rt.supervisor if rt is not None else None)
