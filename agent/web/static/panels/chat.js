@@ -1,0 +1,131 @@
+// Chat panel: talk to the house (POST /api/chat), confirm high-risk commands
+// (POST /api/confirm), and see the recent conversation (GET /api/chat).
+// Vanilla ES module; the page's cookie carries the API token.
+
+const CONVERSATION = "web:owner";
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+async function call(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = { error: "http", detail: `HTTP ${response.status}` };
+  }
+  return { status: response.status, data };
+}
+
+function mount() {
+  const host =
+    document.querySelector("#panels") || document.querySelector("main") || document.body;
+  const log = el("div", { class: "chat-log", role: "log", "aria-live": "polite" });
+  const input = el("input", {
+    type: "text",
+    name: "text",
+    placeholder: "Say something to the house…",
+    autocomplete: "off",
+    "aria-label": "Message",
+  });
+  const send = el("button", { type: "submit" }, "Send");
+  const form = el("form", { class: "chat-form" }, input, send);
+  const panel = el(
+    "section",
+    { class: "panel chat-panel", id: "chat" },
+    el("h2", {}, "Chat"),
+    log,
+    form,
+  );
+  host.append(panel);
+
+  function line(who, text, extra = "") {
+    const row = el("p", { class: `chat-line chat-${who} ${extra}`.trim() });
+    row.append(el("strong", {}, who === "user" ? "You: " : "House: "), text);
+    log.append(row);
+    log.scrollTop = log.scrollHeight;
+    return row;
+  }
+
+  function confirmBox(confirmation) {
+    const code = el("input", {
+      type: "text",
+      inputmode: "numeric",
+      pattern: "[0-9]{4}",
+      size: "6",
+      "aria-label": "Confirmation code",
+    });
+    const ok = el("button", { type: "submit" }, "Confirm");
+    const expires = new Date(confirmation.expires_at);
+    const box = el(
+      "form",
+      { class: "chat-confirm" },
+      `Type the code to confirm (until ${expires.toLocaleTimeString()}): `,
+      code,
+      ok,
+    );
+    box.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      ok.disabled = true;
+      const { data } = await call("POST", "/api/confirm", { code: code.value.trim() });
+      line("house", data.reply || data.detail || "Something went wrong.");
+      if (data.status === "done" || data.status === "partial" || data.status === "expired") {
+        box.remove();
+      } else {
+        ok.disabled = false;
+      }
+    });
+    log.append(box);
+    code.focus();
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    line("user", text);
+    send.disabled = true;
+    const thinking = line("house", "…", "chat-pending");
+    try {
+      const { data } = await call("POST", "/api/chat", { text, conversation: CONVERSATION });
+      thinking.remove();
+      line("house", data.reply ?? data.detail ?? "No answer.", `chat-path-${data.path || "none"}`);
+      if (data.confirmation && data.confirmation.code_required) confirmBox(data.confirmation);
+    } catch (error) {
+      thinking.remove();
+      line("house", `The daemon did not answer (${error}).`, "chat-error");
+    } finally {
+      send.disabled = false;
+      input.focus();
+    }
+  });
+
+  call("GET", `/api/chat?conversation=${encodeURIComponent(CONVERSATION)}`).then(
+    ({ status, data }) => {
+      if (status !== 200 || !data.messages) return;
+      for (const message of data.messages) {
+        line(message.role === "user" ? "user" : "house", message.content);
+      }
+    },
+  );
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", mount);
+} else {
+  mount();
+}
