@@ -40,6 +40,7 @@ INTEGRATIONS: dict[str, str] = {
 # Components in start order ("module:factory" taking the runtime's config).
 COMPONENTS: list[str] = [
     "agent.brain.component:create",
+    "agent.routines.component:create",
     "memory.component:create",
     "agent.messaging:create",
     "vision.component:create",

@@ -182,24 +182,31 @@ class Routines:
             payloads.append(self._payload(when, schedule, source="config"))
         for routine in self.routines.values():
             for when in routine.schedules:
-                payloads.append(
-                    self._payload(when, ScheduleConfig(routine=routine.name), source="config")
-                )
+                payloads.append(self._payload(when, routine.name, source="config"))
         return payloads
 
-    def _payload(self, when: WhenTime, what: ScheduleConfig, *, source: str) -> dict[str, Any]:
-        if what.routine:
-            doing: dict[str, Any] = {"routine": what.routine}
-        elif what.say:
-            doing = {"say": what.say}
+    def _payload(
+        self, when: WhenTime, what: ScheduleConfig | str, *, source: str
+    ) -> dict[str, Any]:
+        """A job's JSON payload: when, what (a routine name, or a schedule's action)."""
+        name: str | None = None
+        if isinstance(what, str):
+            doing: dict[str, Any] = {"routine": what}
+            text = f"run {what}"
         else:
-            assert what.step is not None
-            doing = {"step": dump(what.step)}
+            name, text = what.name, what.what()
+            if what.routine:
+                doing = {"routine": what.routine}
+            elif what.say:
+                doing = {"say": what.say}
+            else:
+                assert what.step is not None
+                doing = {"step": dump(what.step)}
         return {
             "when": when.model_dump(mode="json", exclude_defaults=True),
             "what": doing,
-            "what_text": what.what(),
-            "name": what.name,
+            "what_text": text,
+            "name": name,
             "source": source,
         }
 
@@ -400,10 +407,18 @@ class Routines:
         assert saved is not None
         return saved
 
+    def _check_what(self, what: ScheduleConfig) -> None:
+        """A schedule must name a routine that exists and a step that is safe unattended."""
+        if what.routine and self.find(what.routine) is None:
+            raise RoutineError(f"There's no routine called “{what.routine}”.")
+        if what.step is not None and what.step.target is not None:
+            resolution = self.rt.home.resolve(what.step.target)
+            if resolution.ok:
+                check_step_risk(what.step, resolution.devices, self.units)
+
     def save_schedule(self, schedule: ScheduleConfig) -> dict[str, Any]:
         """Validate a standing schedule, write it to the file, and return its listing."""
-        if schedule.routine and self.find(schedule.routine) is None:
-            raise RoutineError(f"There's no routine called “{schedule.routine}”.")
+        self._check_what(schedule)
         when = WhenTime.model_validate(schedule.model_dump(include=set(WhenTime.model_fields)))
         self.schedules.trigger(when)  # a sun schedule without a location fails here
         config = self.file.upsert("schedules", dump(schedule), lambda old: False)
@@ -414,6 +429,7 @@ class Routines:
 
     def add_once(self, when: WhenTime, what: ScheduleConfig) -> dict[str, Any]:
         """A one-shot (a reminder, a command in 20 minutes): kept in the store only."""
+        self._check_what(what)
         return self.schedules.add(self._payload(when, what, source="chat"))
 
     def cancel(self, job_id: str) -> bool:
@@ -428,7 +444,7 @@ class Routines:
                 return removed > 0
         for routine in self.routines.values():
             for when in routine.schedules:
-                payload = self._payload(when, ScheduleConfig(routine=routine.name), source="config")
+                payload = self._payload(when, routine.name, source="config")
                 if job_id_for(payload) == job_id:
                     kept = [w for w in routine.schedules if w != when]
                     self.save_routine(routine.model_copy(update={"schedules": kept}))

@@ -99,7 +99,7 @@ class Heartbeat:
         self.judge = judge
         self.units = units
         self.last: BeatReport | None = None
-        self._started = time.time()
+        self._started = clock().timestamp()
         # When each (device, state field) last changed, for "on for more than 4 hours".
         self._changed: dict[str, float] = store.get_json("heartbeat:changed", {}) or {}
         self._judged: dict[str, str] = {}
@@ -202,7 +202,7 @@ class Heartbeat:
                 field_name = STATE_WORDS[rule.state][0]
                 since = self._changed.get(f"{device.id}:{field_name}", self._started)
                 held = now.timestamp() - since
-                if held < rule.for_seconds:
+                if rule.for_seconds and held < rule.for_seconds:
                     continue
                 text = f"{device.name} is {rule.state}"
                 if rule.for_seconds:

@@ -30,13 +30,19 @@ SYSTEM = (
 def make_judge(rt: Runtime) -> Judge | None:
     """A judge using the brain's provider, or None when no LLM is configured."""
     brain = rt.service("brain")
-    provider: Any = getattr(brain, "provider", None)
-    if provider is None:
+    if brain is not None:
+        provider: Any = getattr(brain, "provider", None)
+    else:
         from agent.brain.providers import make_provider
 
         provider = make_provider(rt.config.brain)
     if provider is None:
         return None
+    return judge_with(provider)
+
+
+def judge_with(provider: Any) -> Judge:
+    """A judge asking this provider (anything with the brain's `complete(messages, tools)`)."""
 
     async def judge(concern: str, status: str) -> str | None:
         messages = [
