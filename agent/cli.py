@@ -13,6 +13,7 @@ CLI_MODULES = [
     "agent.cli_memory",
     "agent.cli_brain",
     "agent.cli_discovery",
+    "agent.cli_messaging",
     "agent.cli_routines",
 ]
 

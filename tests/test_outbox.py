@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +49,13 @@ def twilio_config(fake: TwilioFake, **extra: object) -> TwilioConfig:
     )
 
 
+def row_of(outbox: Outbox, message_id: int) -> dict[str, Any]:
+    """A message row that must exist."""
+    row = outbox.get(message_id)
+    assert row is not None
+    return row
+
+
 class Running:
     """An outbox with a Twilio sender and its delivery loop (one 'daemon life')."""
 
@@ -84,7 +92,9 @@ async def test_retry_after_500s_then_delivered_once(tmp_path: Path, fake: Twilio
         run.start()
         message_id = run.outbox.enqueue("sms", OWNER, "Porch light left on")
         row = await eventually(
-            lambda: (m := run.outbox.get(message_id)) and m["status"] in ("sent", "delivered") and m
+            lambda: (
+                (m := row_of(run.outbox, message_id)) and m["status"] in ("sent", "delivered") and m
+            )
         )
         assert row["attempts"] == 4
         assert len(fake.sent_to(OWNER)) == 1
@@ -103,7 +113,7 @@ async def test_crash_between_enqueue_and_send_delivers_exactly_once(
     second = Running(tmp_path / "db", fake)
     try:
         second.start()
-        await eventually(lambda: all(second.outbox.get(i)["status"] != "queued" for i in ids))
+        await eventually(lambda: all(row_of(second.outbox, i)["status"] != "queued" for i in ids))
         assert sorted(m.body for m in fake.sent_to(OWNER)) == [f"message {i}" for i in range(5)]
     finally:
         await second.stop()
@@ -125,7 +135,7 @@ async def test_crash_after_provider_accepted_is_reconciled_not_resent(
     try:
         second.start()
         row = await eventually(
-            lambda: (m := second.outbox.get(message_id))["status"] != "sending" and m
+            lambda: (m := row_of(second.outbox, message_id))["status"] != "sending" and m
         )
         assert row["provider_id"] == created.sid
         assert len(fake.sent_to(OWNER)) == 1
@@ -141,7 +151,7 @@ async def test_unknown_outcome_is_resent_when_provider_has_nothing(
     run.outbox._set(message_id, status="sending", attempts=1, attempt_started=time.time())
     try:
         run.start()
-        await eventually(lambda: run.outbox.get(message_id)["status"] in ("sent", "delivered"))
+        await eventually(lambda: row_of(run.outbox, message_id)["status"] in ("sent", "delivered"))
         assert [m.body for m in fake.sent_to(OWNER)] == ["hello"]
     finally:
         await run.stop()
@@ -164,7 +174,7 @@ async def test_permanent_error_fails_without_retry(tmp_path: Path, fake: TwilioF
     try:
         run.start()
         bad = run.outbox.enqueue("sms", OWNER, "from a number we do not own")
-        row = await eventually(lambda: (m := run.outbox.get(bad))["status"] == "failed" and m)
+        row = await eventually(lambda: (m := row_of(run.outbox, bad))["status"] == "failed" and m)
         assert row["attempts"] == 1 and "21606" in row["error"]
         assert fake.sent_to(OWNER) == []
     finally:
@@ -188,7 +198,7 @@ async def test_daily_budget_holds_messages(tmp_path: Path, fake: TwilioFake) -> 
         run.start()
         ids = [run.outbox.enqueue("sms", OWNER, f"alert {i}") for i in range(4)]
         await eventually(lambda: len(fake.sent_to(OWNER)) == 2)
-        held = await eventually(lambda: (m := run.outbox.get(ids[2]))["error"] and m)
+        held = await eventually(lambda: (m := row_of(run.outbox, ids[2]))["error"] and m)
         assert held["status"] == "queued" and "budget" in held["error"]
         await asyncio.sleep(0.2)
         assert len(fake.sent_to(OWNER)) == 2  # still held
@@ -215,7 +225,7 @@ async def test_notify_owner_uses_owner_channel(tmp_path: Path, fake: TwilioFake)
         run.start()
         message_id = run.outbox.notify_owner("FedEx truck just pulled up")
         assert message_id is not None
-        assert run.outbox.get(message_id)["channel"] == "whatsapp"
+        assert row_of(run.outbox, message_id)["channel"] == "whatsapp"
         await eventually(lambda: fake.sent_to(OWNER))
         assert fake.sent_to(OWNER)[0].to == f"whatsapp:{OWNER}"
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -306,7 +307,8 @@ async def test_inbound_media_is_saved(
     assert await phone.send("look at this", images=(b"\xff\xd8jpeg-bytes",)) == 200
     event = await eventually(lambda: not inbound.queue.empty() and inbound.queue.get_nowait())
     assert len(event.media) == 1
-    assert Path(event.media[0]).read_bytes() == b"\xff\xd8jpeg-bytes"
+    saved = await asyncio.to_thread(Path(event.media[0]).read_bytes)
+    assert saved == b"\xff\xd8jpeg-bytes"
 
 
 async def test_configured_guest_reaches_the_brain_as_guest(

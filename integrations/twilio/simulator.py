@@ -126,6 +126,7 @@ class TwilioFake:
         app.router.add_post(base + "/Messages.json", self._create)
         app.router.add_get(base + "/Messages.json", self._list)
         app.router.add_get(base + "/Messages/{sid}.json", self._fetch)
+        app.router.add_get(base + ".json", self._account)
         app.router.add_get("/media/{key}", self._media)
         app.router.add_post("/_phone/send", self._phone_send)
         app.router.add_get("/_phone/thread", self._phone_thread)
@@ -238,6 +239,18 @@ class TwilioFake:
                 "page": 0,
                 "page_size": size,
                 "uri": request.path_qs,
+            }
+        )
+
+    async def _account(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return _twilio_error(401, 20003, "Authenticate")
+        return web.json_response(
+            {
+                "sid": self.account_sid,
+                "friendly_name": "Fake account",
+                "status": "active",
+                "type": "Full",
             }
         )
 
