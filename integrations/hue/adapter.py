@@ -103,7 +103,8 @@ class BridgeLink:
                 f"{self.host} is now Hue bridge {found}, not {self.bridge_id}; update the config."
             )
         self.api, self.bridge_id, self.connected = api, found, True
-        self.publish(home, register=True)
+        async with self.errors():  # a malformed light or room is the bridge's problem
+            self.publish(home, register=True)
         log.info("hue bridge %s connected at %s", found, self.host)
 
     async def refresh(self, home: Home) -> None:
@@ -112,7 +113,7 @@ class BridgeLink:
         async with self.errors():
             await api.lights.update()  # type: ignore[union-attr]
             await api.groups.update()  # type: ignore[union-attr]
-        self.publish(home)
+            self.publish(home)
 
     def publish(self, home: Home, *, register: bool = False) -> None:
         """Push every device's current state into the Home (registering them if asked)."""
