@@ -27,5 +27,8 @@ class MemoryConfig(Section):
     embeddings_base_url: str | None = None
     embeddings_api_key: str | None = None
     embeddings_timeout: float = Field(default=5.0, gt=0, le=120)
+    # Weight of the vector ranking against the keyword ranking (1.0) in the fusion:
+    # names and numbers, which words match exactly, matter most in a home's memory.
+    vector_weight: float = Field(default=0.5, ge=0, le=4)
     # Daily notes fade in recall ranking with this half-life (durable facts barely fade).
     note_half_life_days: float = Field(default=14.0, gt=0)

@@ -8,6 +8,8 @@ table; a shadow FTS table indexes them by rowid as they grow.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import logging
 import math
@@ -131,11 +133,18 @@ def _entry(row: sqlite3.Row) -> Entry:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _day_start(date: str) -> float:
+    try:
+        return dt.datetime.fromisoformat(date).timestamp()
+    except ValueError:
+        return 0.0
+
+
 def recency(entry: Entry, today: float, note_half_life_days: float) -> float:
     """A ranking factor in (0, 1]: notes fade with age, durable facts barely do."""
-    try:
-        day = time.mktime(time.strptime(entry.date, "%Y-%m-%d"))
-    except ValueError:
+    day = _day_start(entry.date)
+    if not day:
         return 1.0
     age = max(0.0, (today - day) / 86400)
     if entry.kind == "note":

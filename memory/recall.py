@@ -192,12 +192,13 @@ class Memory:
         for rank, hit in enumerate(keyword):
             scores[hit.entry.id] = scores.get(hit.entry.id, 0.0) + 1 / (60 + rank)
             entries[hit.entry.id] = hit.entry
+        weight = self.config.vector_weight
         for rank, (entry_id, _similarity) in enumerate(nearest):
             entry = entries.get(entry_id) or self.index.get(entry_id)
             if entry is None:
                 continue
             entries[entry_id] = entry
-            scores[entry_id] = scores.get(entry_id, 0.0) + 1 / (60 + rank)
+            scores[entry_id] = scores.get(entry_id, 0.0) + weight / (60 + rank)
         now = self.now().timestamp()
         fused = [
             Hit(

@@ -7,6 +7,7 @@ openai SDK and the hybrid ranking; it is not a semantic model.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from typing import Any
@@ -29,6 +30,11 @@ def hashed_vector(text: str, dim: int = 256) -> list[float]:
             vec[int.from_bytes(digest, "little") % dim] += 1.0 if j == 0 else 0.5
     norm = float(np.linalg.norm(vec))
     return (vec / norm if norm else vec).tolist()
+
+
+def _base64(vec: list[float]) -> str:
+    """Little-endian float32s, base64-encoded, as OpenAI sends them."""
+    return base64.b64encode(np.asarray(vec, dtype="<f4").tobytes()).decode()
 
 
 class FakeEmbeddings:
@@ -74,9 +80,15 @@ class FakeEmbeddings:
             )
         inputs = body.get("input")
         texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        packed = body.get("encoding_format") == "base64"  # what the openai SDK asks for
         data = [
-            {"object": "embedding", "index": i, "embedding": hashed_vector(str(t), self.dim)}
+            {
+                "object": "embedding",
+                "index": i,
+                "embedding": _base64(vec) if packed else vec,
+            }
             for i, t in enumerate(texts)
+            for vec in [hashed_vector(str(t), self.dim)]
         ]
         tokens = sum(len(str(t).split()) for t in texts)
         return web.json_response(
