@@ -52,7 +52,13 @@ def api(
     url = base_url(paths) + path
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Authorization", f"Bearer {paths.token()}")
+    try:
+        token = paths.token()
+    except FileNotFoundError:
+        raise DaemonUnreachable(
+            f"no homeclaw home at {paths.root} (run `homeclaw init`, or start `homeclaw demo`)."
+        ) from None
+    request.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:

@@ -116,8 +116,13 @@ class Daemon:
         """Start everything; returns the dashboard URL."""
         rt = self.rt
         for ref in COMPONENTS:
-            component: Component = _load(ref)(rt)
-            component.setup(rt)
+            try:
+                component: Component = _load(ref)(rt)
+                component.setup(rt)
+            except Exception as err:  # one broken part must not take the daemon down
+                log.exception("component %s failed to set up; running without it", ref)
+                rt.supervisor.set_status(f"component:{ref.split(':')[0]}", "failed", str(err))
+                continue
             self.components.append(component)
         for integration in self._integrations():
             rt.home.integrations[integration.name] = integration
@@ -126,8 +131,13 @@ class Daemon:
                 functools.partial(integration.run, rt.home),
                 on_failure=functools.partial(rt.home.set_available, integration.name, False),
             )
-        for component in self.components:
-            await component.start()
+        for component in list(self.components):
+            try:
+                await component.start()
+            except Exception as err:
+                log.exception("component %s failed to start; running without it", component.name)
+                rt.supervisor.set_status(f"component:{component.name}", "failed", str(err))
+                self.components.remove(component)
         self.runner = web.AppRunner(rt.app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, rt.config.web.host, rt.config.web.port)

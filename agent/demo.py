@@ -21,7 +21,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from agent.config import HomePaths, load_config
+from agent.config import Config, HomePaths, load_config
 from agent.simulation import DemoContext, DemoPart, free_port
 
 log = logging.getLogger("homeclaw.demo")
@@ -195,7 +195,10 @@ async def run_demo(port: int | None, on_ready: Callable[[str], None]) -> None:
         parts = await start_parts(ctx, DEMO_PARTS)
         config = dict(DEMO_CONFIG)
         for part in parts:
-            config = merge(config, part.config)
+            fragment = part.config
+            if not set(fragment) <= set(Config.model_fields):  # a bare section: file it by name
+                fragment = {part.name: fragment}
+            config = merge(config, fragment)
         config = merge(config, {"web": {"host": "127.0.0.1", "port": web_port}})
         if "twilio" in config:
             config["twilio"].setdefault("public_url", ctx.web_url)

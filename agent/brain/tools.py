@@ -103,7 +103,8 @@ class ToolRegistry:
         doc = inspect.getdoc(fn) or ""
         if not doc:
             raise ValueError(f"tool {tool_name} needs a docstring")
-        hints = get_type_hints(fn)
+        # The context parameter is often annotated under TYPE_CHECKING only.
+        hints = get_type_hints(fn, localns={"ToolContext": ToolContext})
         fields: dict[str, Any] = {}
         params = list(inspect.signature(fn).parameters.values())[1:]
         for param in params:

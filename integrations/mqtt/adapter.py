@@ -129,7 +129,7 @@ class MqttIntegration:
         elif prefix and topic.startswith(prefix + "/") and topic.endswith("/config"):
             await self._ha_config(topic[len(prefix) + 1 :], payload)
         elif topic.startswith("tasmota/discovery/"):
-            self._tasmota_config(payload)
+            await self._tasmota_config(payload)
         elif topic.startswith(("stat/", "tele/")):
             self._tasmota_message(topic, payload)
         if topic in self.ha_topics:
@@ -240,7 +240,7 @@ class MqttIntegration:
             self.home.update(device_id, state, available=self.availability.get(device_id, True))
             self._wake(device_id)
 
-    def _tasmota_config(self, payload: bytes) -> None:
+    async def _tasmota_config(self, payload: bytes) -> None:
         assert self.home is not None
         relays = tasmota.parse_discovery(payload)
         if relays:
@@ -248,6 +248,9 @@ class MqttIntegration:
             for relay in relays:
                 if self.home.find(relay.device.id) is None:
                     self.home.add(relay.device)
+                if self.client is not None:
+                    # An empty POWER command makes Tasmota report the relay's state.
+                    await self.client.publish(f"cmnd/{relay.topic}/{relay.power}", b"")
 
     def _tasmota_message(self, topic: str, payload: bytes) -> None:
         assert self.home is not None

@@ -413,7 +413,8 @@ class MqttHomeSimulator:
             await client.publish("sim/dehumidifier/state", text, qos=1, retain=True)
             return
         if topic.startswith("cmnd/fountain/"):
-            self.fountain_on = {"ON": True, "OFF": False}.get(text, not self.fountain_on)
+            if text:  # an empty command is a status query
+                self.fountain_on = {"ON": True, "OFF": False}.get(text, not self.fountain_on)
             await client.publish("stat/fountain/POWER", "ON" if self.fountain_on else "OFF", qos=1)
             return
         name, _, verb = topic[len(self.base) + 1 :].rpartition("/")
