@@ -80,7 +80,15 @@ def _list_routines(args: argparse.Namespace) -> int:
         for when in routine["schedules"]:
             print(f"    at: {when}")
         for trigger in routine["when"]:
-            print(f"    when: {trigger['device']} {trigger.get('to') or ''}".rstrip())
+            condition = trigger.get("to") or (
+                f"above {trigger['above']}"
+                if "above" in trigger
+                else f"below {trigger.get('below')}"
+            )
+            window = ""
+            if trigger.get("after") or trigger.get("before"):
+                window = f" ({trigger.get('after') or ''}–{trigger.get('before') or ''})"
+            print(f"    when: {trigger['device']} {condition}{window}")
         last = routine.get("last_run")
         if last:
             print(f"    last run: {last['summary']}")

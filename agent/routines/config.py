@@ -146,13 +146,28 @@ class StepConfig(Section):
         return self
 
     def describe(self) -> str:
-        """A short human description of the step."""
+        """A short human description of the step ("Bedroom lamp to 10 %")."""
         if self.routine:
             return f"run {self.routine}"
         if self.say:
             return f"say “{self.say}”"
-        words = self.action.value.replace("_", " ") if self.action else "?"
-        return f"{words} {self.target}"
+        target = self.target or "?"
+        if self.except_:
+            target += f" (except {', '.join(self.except_)})"
+        action = self.action
+        details = {
+            Action.SET_BRIGHTNESS: f"{target} to {self.brightness} %",
+            Action.SET_POSITION: f"{target} to {self.position} %",
+            Action.SET_TEMPERATURE: f"{target} to {self.temperature}",
+            Action.SET_VOLUME: f"{target} volume to {self.volume}",
+            Action.PLAY_MEDIA: f"play {self.media} on {target}",
+            Action.SET_HVAC_MODE: f"{target} to {self.hvac_mode}",
+            Action.ARM: f"arm {target}" + (f" ({self.arm_mode})" if self.arm_mode else ""),
+        }
+        text = details.get(action) if action else None
+        if text is None:
+            text = f"{action.value.replace('_', ' ') if action else '?'} {target}"
+        return text + (f" for {self.for_}" if self.for_ else "")
 
 
 class WhenConfig(Section):

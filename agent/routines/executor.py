@@ -249,7 +249,8 @@ class RoutineRunner:
             if not device.supports(command):
                 # "everything off" means the things that can be off; one named device must.
                 if not group:
-                    result.failed.append((device.name, f"can't {step.describe().split()[0]}"))
+                    verb = plan.command.action.value.replace("_", " ")
+                    result.failed.append((device.name, f"can't {verb}"))
                 continue
             if device.command_risk(command) is Risk.HIGH:
                 result.failed.append((device.name, "routines never do that unattended"))
@@ -371,7 +372,7 @@ def summarise(name: str, steps: list[StepResult], home: Home, units: str) -> str
         if step.done:
             done.append(describe_done(step, step.command, home, units))
         elif step.skipped and not step.failed:
-            done.append(f"{_group(step.skipped, home, 'devices')} already idle")
+            done.append("no music was playing")
     failed: list[str] = []
     for step in steps:
         for device, reason in step.failed:

@@ -192,7 +192,7 @@ class Schedules:
             "what": payload.get("what_text", ""),
             "when": describe_when(when),
             "source": payload.get("source", "config"),
-            "next_run": next_run.isoformat() if next_run else None,
+            "next_run": next_run.astimezone(self.timezone).isoformat() if next_run else None,
         }
 
     async def _run(self, payload: dict[str, Any]) -> None:
