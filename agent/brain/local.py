@@ -85,6 +85,10 @@ EXTRA_SENTENCES: dict[str, dict[str, list[dict[str, Any]]]] = {
                 "slots": {"domain": "light"},
             },
             {
+                "sentences": ["[<set>] [(<all>|<the>)] {area} <light> [to] {color}"],
+                "slots": {"domain": "light"},
+            },
+            {
                 "sentences": [
                     "[<set>] [<the>] {name} [<light>] to {color_temperature_names:temperature}",
                     "make [<the>] {name} [<light>] {color_temperature_names:temperature}",
@@ -98,14 +102,6 @@ EXTRA_SENTENCES: dict[str, dict[str, list[dict[str, Any]]]] = {
                     "make [(<all>|<the>)] {area} <light> {color_temperature_names:temperature}",
                 ],
                 "slots": {"domain": "light"},
-            },
-        ],
-        "HassClimateSetTemperature": [
-            {
-                "sentences": [
-                    "(<numeric_value_set>|adjust) [the] (heat|heating) to "
-                    "{temperature}[([ ]°)|( degree[s])]",
-                ],
             },
         ],
     }
