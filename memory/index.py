@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
 import logging
 import math
 import re
@@ -309,6 +310,10 @@ class MemoryIndex:
             is not None
         )
 
+    def _has_tool_calls(self) -> bool:
+        columns = self.store.query("PRAGMA table_info(brain_messages)")
+        return any(c["name"] == "tool_calls" for c in columns)
+
     def sync_transcripts(self, batch: int = 2000) -> int:
         """Index conversation messages added since the last call; returns how many."""
         if not self._has_transcripts():
@@ -319,20 +324,29 @@ class MemoryIndex:
             # The table was emptied or recreated: start again.
             self.store.execute("DELETE FROM memory_transcripts")
             last = 0
+        calls = "tool_calls" if self._has_tool_calls() else "NULL"
         rows = self.store.query(
-            "SELECT rowid, conversation, ts, role, content FROM brain_messages "
-            "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            f"SELECT rowid, conversation, ts, role, content, {calls} AS calls "
+            "FROM brain_messages WHERE rowid > ? ORDER BY rowid LIMIT ?",
             (last, batch),
         )
         if not rows:
             return 0
+        # Every role is indexed (so forgetting can find tool calls and summaries);
+        # searches show only what was said.
         self.store.executemany(
             "INSERT INTO memory_transcripts(rowid, content, conversation, role, ts) "
             "VALUES (?, ?, ?, ?, ?)",
             [
-                (r[0], r["content"] or "", r["conversation"], r["role"], r["ts"])
+                (
+                    r[0],
+                    f"{r['content'] or ''}\n{r['calls'] or ''}",
+                    r["conversation"],
+                    r["role"],
+                    r["ts"],
+                )
                 for r in rows
-                if r["role"] in ("user", "assistant") and r["content"]
+                if r["content"] or r["calls"]
             ],
         )
         self.store.put_json("memory.transcripts_rowid", rows[-1][0])
@@ -354,31 +368,74 @@ class MemoryIndex:
             "SELECT b.conversation, b.role, b.ts, b.content FROM memory_transcripts t "
             "JOIN brain_messages b ON b.rowid = t.rowid "
             f"WHERE memory_transcripts MATCH ? {where} AND b.content != ? "
+            "AND b.role IN ('user', 'assistant', 'summary') "
             "ORDER BY bm25(memory_transcripts) LIMIT ?",
             [*params, REDACTED, limit],
         )
         return [TranscriptHit(r[0], r[1], float(r[2] or 0), r[3]) for r in rows]
 
-    def redact_transcripts(self, text: str, threshold: float = 0.7) -> int:
-        """Replace stored messages that carry a forgotten fact; returns how many."""
+    def redact_transcripts(self, text: str) -> int:
+        """Scrub a forgotten fact from stored messages (text, tool calls, summaries)."""
         terms = set(query_terms(text, limit=64))
         if not terms or not self._has_transcripts():
             return 0
         self.sync_transcripts()
+        calls = "b.tool_calls" if self._has_tool_calls() else "NULL"
         rows = self.store.query(
-            "SELECT rowid, content FROM memory_transcripts WHERE memory_transcripts MATCH ?",
+            f"SELECT b.rowid, b.content, {calls} AS calls FROM memory_transcripts t "
+            "JOIN brain_messages b ON b.rowid = t.rowid WHERE memory_transcripts MATCH ?",
             (_fts_query(terms),),
         )
-        doomed = [r[0] for r in rows if carries(r[1], terms, threshold)]
-        if doomed:
-            self.store.executemany(
-                "UPDATE brain_messages SET content = ? WHERE rowid = ?",
-                [(REDACTED, rowid) for rowid in doomed],
-            )
-            self.store.executemany(
-                "DELETE FROM memory_transcripts WHERE rowid = ?", [(r,) for r in doomed]
-            )
-        return len(doomed)
+        changed = 0
+        for row in rows:
+            content = redact_text(row["content"], [terms]) if row["content"] else None
+            tool_calls = redact_calls(row["calls"], [terms]) if row["calls"] else None
+            if content is None and tool_calls is None:
+                continue
+            changed += 1
+            if content is not None:
+                self.store.execute(
+                    "UPDATE brain_messages SET content = ? WHERE rowid = ?", (content, row[0])
+                )
+            if tool_calls is not None:
+                self.store.execute(
+                    "UPDATE brain_messages SET tool_calls = ? WHERE rowid = ?",
+                    (tool_calls, row[0]),
+                )
+            self.store.execute("DELETE FROM memory_transcripts WHERE rowid = ?", (row[0],))
+        return changed
+
+
+def redact_text(text: str, forgotten: list[set[str]]) -> str | None:
+    """The text without lines that repeat a forgotten fact (None when nothing changes)."""
+    if not any(carries(text, terms) for terms in forgotten):
+        return None
+    lines = text.splitlines()
+    kept = [line for line in lines if not any(carries(line, t) for t in forgotten)]
+    if len(kept) == len(lines) or not any(line.strip() for line in kept):
+        return REDACTED  # the fact spans lines, or it was all there was
+    result = "\n".join(kept)
+    return REDACTED if any(carries(result, t) for t in forgotten) else result
+
+
+def redact_calls(raw: str, forgotten: list[set[str]]) -> str | None:
+    """Stored tool calls (JSON) with arguments that repeat a forgotten fact emptied."""
+    try:
+        calls = json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(calls, list):
+        return None
+    changed = False
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict):
+            continue
+        arguments = function.get("arguments")
+        if isinstance(arguments, str) and any(carries(arguments, t) for t in forgotten):
+            function["arguments"] = "{}"  # the call stays (its result pairs with it)
+            changed = True
+    return json.dumps(calls) if changed else None
 
 
 def carries(text: str, terms: set[str], threshold: float = 0.7) -> bool:

@@ -10,6 +10,7 @@ model's context or recall results.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from agent.brain.config import BrainConfig
 from agent.bus import Bus, Notice
 from agent.errors import HomeError
 from memory.config import MemoryConfig
-from memory.index import REDACTED, Hit, MemoryIndex, carries, query_terms
+from memory.index import Hit, MemoryIndex, query_terms, redact_calls, redact_text
 from memory.store import (
     FACTS,
     INFERRED,
@@ -450,35 +451,27 @@ class Memory:
         return entry
 
     def redact(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Messages with every one that repeats a fact forgotten since start replaced.
+        """The messages with every line or tool call that repeats a fact forgotten since
+        start removed.
 
-        The brain calls this on its live history before each model request, so a
-        fact forgotten mid-conversation leaves the context at once.
+        For the brain to call on its message list before each model request, so a
+        fact forgotten mid-turn leaves the context at once (stored history is
+        scrubbed by `forget` itself).
         """
         if not self._forgotten:
             return messages
-
-        def forgotten(text: Any) -> bool:
-            return isinstance(text, str) and any(carries(text, t) for t in self._forgotten)
-
         out = []
         for message in messages:
-            if forgotten(message.get("content")):
-                message = {**message, "content": REDACTED}
+            content = message.get("content")
+            if isinstance(content, str):
+                cleaned = redact_text(content, self._forgotten)
+                if cleaned is not None:
+                    message = {**message, "content": cleaned}
             calls = message.get("tool_calls")
-            if isinstance(calls, list) and any(
-                forgotten((c.get("function") or {}).get("arguments")) for c in calls
-            ):
-                # Keep the call (ids pair it with its result) but not the words.
-                message = {
-                    **message,
-                    "tool_calls": [
-                        {**c, "function": {**c["function"], "arguments": "{}"}}
-                        if forgotten((c.get("function") or {}).get("arguments"))
-                        else c
-                        for c in calls
-                    ],
-                }
+            if isinstance(calls, list) and calls:
+                emptied = redact_calls(json.dumps(calls), self._forgotten)
+                if emptied is not None:
+                    message = {**message, "tool_calls": json.loads(emptied)}
             out.append(message)
         return out
 
