@@ -65,6 +65,8 @@ class Speaker:
     refreshing: bool = False
     dirty: bool = False
     resubscribe: bool = False
+    # Reads are serialised so an older read can never land after a newer one.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def device_id(self) -> str:
@@ -253,16 +255,8 @@ class SonosIntegration:
         """Apply an event (called on the loop by SoCo's listener)."""
         service = event.service.service_type
         variables = event.variables
-        if service == "RenderingControl" and self._home is not None:
-            changes: dict[str, Any] = {}
-            volume = variables.get("volume")
-            mute = variables.get("mute")
-            if isinstance(volume, dict) and "Master" in volume:
-                changes["volume"] = int(volume["Master"])
-            if isinstance(mute, dict) and "Master" in mute:
-                changes["muted"] = mute["Master"] == "1"
-            if changes:
-                self._home.update(speaker.device_id, **changes)
+        if service == "RenderingControl":
+            self._schedule_refresh(speaker)
         elif service == "ContentDirectory":
             version = variables.get("favorites_update_id")
             if version is not None and version != self._favourites_version:
@@ -294,35 +288,33 @@ class SonosIntegration:
     # -- state ------------------------------------------------------------------------------
 
     def _schedule_refresh(self, speaker: Speaker) -> None:
-        """Coalesce refreshes: one running read per speaker, re-run once if more events came."""
+        """Coalesce refreshes: one read loop per speaker, reading again if events came meanwhile."""
         if not speaker.available:
             return
-        if speaker.refreshing:
-            speaker.dirty = True
-            return
-        speaker.refreshing = True
-        self._spawn(self._refresh_loop(speaker))
+        speaker.dirty = True
+        if not speaker.refreshing:
+            speaker.refreshing = True
+            self._spawn(self._refresh_loop(speaker))
 
     async def _refresh_loop(self, speaker: Speaker) -> None:
         try:
-            while True:
+            while speaker.dirty and speaker.available:
                 speaker.dirty = False
                 try:
                     await self._refresh_now(speaker)
                 except HomeError as err:
                     await self._lost(speaker, err)
                     return
-                if not speaker.dirty:
-                    return
         finally:
             speaker.refreshing = False
 
     async def _refresh_now(self, speaker: Speaker) -> DeviceState:
-        reading = await self._call(speaker, sp.read, speaker.soco)
-        state = self._state(reading)
-        if self._home is not None:
-            self._home.update(speaker.device_id, state, available=True)
-        return state
+        async with speaker.lock:
+            reading = await self._call(speaker, sp.read, speaker.soco)
+            state = self._state(reading)
+            if self._home is not None:
+                self._home.update(speaker.device_id, state, available=True)
+            return state
 
     def _state(self, reading: sp.Reading) -> DeviceState:
         group = tuple(f"sonos:{uid}" for uid in reading.group)
