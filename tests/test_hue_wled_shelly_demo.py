@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from agent.config import Config
-from agent.simulation import DemoContext, DemoPart, LoopbackAddresses
+from agent.simulation import DemoContext, DemoPart, LoopbackAddresses, free_port
 from integrations.hue import simulator as hue_sim
 from integrations.shelly import simulator as shelly_sim
 from integrations.wled import simulator as wled_sim
@@ -94,9 +95,11 @@ async def test_pairing_in_the_demo_presses_the_button_itself(tmp_path: Path) -> 
 async def test_simulators_advertise_over_mdns_on_loopback() -> None:
     from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-    bridge = hue_sim.demo_bridge("127.0.0.1", port=8043)
-    strip = wled_sim.demo_strip("127.0.0.1")
-    plug = shelly_sim.demo_plug("127.0.0.1", port=8044)
+    # Ids of our own: other suites on this machine may advertise the demo devices meanwhile.
+    tag = secrets.token_hex(3).upper()
+    bridge = hue_sim.HueBridgeSimulator("127.0.0.1", free_port(), bridge_id=f"001788FFFE{tag}")
+    strip = wled_sim.WledSimulator("127.0.0.1", name=f"Strip {tag}", mac=f"a8032a{tag.lower()}")
+    plug = shelly_sim.ShellySimulator("127.0.0.1", free_port(), mac=f"A0B1C2{tag}")
     zc = AsyncZeroconf(interfaces=["127.0.0.1"])
     registered = []
     try:
@@ -105,11 +108,10 @@ async def test_simulators_advertise_over_mdns_on_loopback() -> None:
         for info in registered:
             found = AsyncServiceInfo(info.type, info.name)
             assert await found.async_request(zc.zeroconf, 3000)
-            # Other processes on this machine may answer for the same host name too.
-            assert found.port == info.port and "127.0.0.1" in found.parsed_addresses()
-        assert registered[0].properties[b"bridgeid"] == b"001788fffe4a1b2c"
-        assert registered[1].properties[b"mac"] == b"a8032a1b2c3d"
-        assert registered[2].name.startswith("shellyplugus-a0b1c2d3e4f5")
+            assert found.port == info.port and found.parsed_addresses() == ["127.0.0.1"]
+        assert registered[0].properties[b"bridgeid"] == f"001788fffe{tag.lower()}".encode()
+        assert registered[1].properties[b"mac"] == f"a8032a{tag.lower()}".encode()
+        assert registered[2].name.startswith(f"shellyplugus-a0b1c2{tag.lower()}")
     finally:
         for info in registered:
             with contextlib.suppress(Exception):

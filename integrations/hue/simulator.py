@@ -152,7 +152,8 @@ class HueBridgeSimulator:
             addresses=[socket.inet_aton(self.host)],
             port=self.port,
             properties={"bridgeid": self.bridge_id.lower(), "modelid": "BSB002"},
-            server=f"hue-{self.bridge_id[-6:].lower()}.local.",
+            # Host names carry the address: every simulator on this machine shares loopback.
+            server=f"hue-{self.bridge_id[-6:].lower()}-{self.host.replace('.', '-')}.local.",
         )
 
     async def advertise(self, zeroconf: AsyncZeroconf) -> AsyncServiceInfo:

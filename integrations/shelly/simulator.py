@@ -152,7 +152,8 @@ class ShellySimulator:
             addresses=[socket.inet_aton(self.host)],
             port=self.port,
             properties={"gen": "2", "app": self.app, "ver": "1.4.4", "id": self.device_id},
-            server=f"{self.device_id}.local.",
+            # Host names carry the address: every simulator on this machine shares loopback.
+            server=f"{self.device_id}-{self.host.replace('.', '-')}.local.",
         )
 
     async def advertise(self, zeroconf: AsyncZeroconf) -> AsyncServiceInfo:

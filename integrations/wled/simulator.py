@@ -167,7 +167,8 @@ class WledSimulator:
             addresses=[socket.inet_aton(self.host)],
             port=self.port,
             properties={"mac": self.mac},
-            server=f"wled-{self.mac[-6:]}.local.",
+            # Host names carry the address: every simulator on this machine shares loopback.
+            server=f"wled-{self.mac[-6:]}-{self.host.replace('.', '-')}.local.",
         )
 
     async def advertise(self, zeroconf: AsyncZeroconf) -> AsyncServiceInfo:
