@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -29,7 +30,10 @@ PLUG = "shelly:a0b1c2d3e4f5:switch:0"
 async def test_demo_parts_drive_a_real_daemon(
     tmp_path: Path, start_daemon: Callable[..., Awaitable[RunningDaemon]]
 ) -> None:
-    ctx = DemoContext(home=tmp_path, addresses=LoopbackAddresses(prefix="127.0.23", next_host=2))
+    ctx = DemoContext(
+        home=tmp_path,
+        addresses=LoopbackAddresses(prefix="127.0.23", next_host=random.randrange(2, 230)),
+    )
     parts: list[DemoPart] = []
     try:
         for module in (hue_sim, wled_sim, shelly_sim):
@@ -82,7 +86,10 @@ async def test_demo_parts_drive_a_real_daemon(
 async def test_pairing_in_the_demo_presses_the_button_itself(tmp_path: Path) -> None:
     from integrations.hue.adapter import pair
 
-    ctx = DemoContext(home=tmp_path, addresses=LoopbackAddresses(prefix="127.0.23", next_host=20))
+    ctx = DemoContext(
+        home=tmp_path,
+        addresses=LoopbackAddresses(prefix="127.0.23", next_host=random.randrange(2, 230)),
+    )
     part = await hue_sim.demo(ctx)
     try:
         part.handle.auto_press_after = 0.2

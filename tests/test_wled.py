@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,8 +22,9 @@ from tests.util import eventually
 
 pytestmark = pytest.mark.timeout(30)
 
-# A prefix of our own: the fake binds port 80, so it must not collide with other suites.
-ADDRESSES = LoopbackAddresses(prefix="127.0.22", next_host=10)
+# A prefix of our own and a random start: the fake binds port 80, so it must not collide
+# with other suites (or another run of this one) on the same machine.
+ADDRESSES = LoopbackAddresses(prefix="127.0.22", next_host=random.randrange(2, 230))
 STRIP = "wled:a8032a1b2c3d"
 
 
