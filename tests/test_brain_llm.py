@@ -330,3 +330,35 @@ async def test_every_command_records_who_asked(house: tuple[Runtime, Brain], llm
     row = rt.store.one("SELECT requested_by, ok FROM command_log ORDER BY id DESC LIMIT 1")
     assert row is not None and row["requested_by"] == "cli:owner" and row["ok"] == 1
     assert executed(rt)[-1][1].action == Action.TURN_ON
+
+
+async def test_anthropic_provider_through_its_sdk(tmp_path: Path, llm: FakeLLM) -> None:
+    """The Anthropic provider speaks the messages API (tool_use / tool_result blocks)."""
+    config = {
+        "home": {"units": "metric"},
+        "brain": {
+            "provider": "anthropic",
+            "base_url": llm.anthropic_base_url,
+            "model": "claude-test",
+            "api_key": "anthropic-key",
+            "max_retries": 0,
+        },
+    }
+    rt, brain = await start(tmp_path / "home", config)
+    try:
+        llm.script(tool_call("turn_on", {"target": "porch light"}), "Porch light is on.")
+        reply = await brain.handle(message("light the porch, would you"), OWNER)
+        assert reply.path == "llm" and reply.text == "Porch light is on."
+        assert rt.home.get("mqtt:porch_light").state.on is True
+        first, second = llm.requests
+        assert first["system"].startswith("# Dobby") and first["tools"][0]["input_schema"]
+        blocks = second["messages"][-1]["content"]
+        assert blocks[0]["type"] == "tool_result" and '"Porch light"' in blocks[0]["content"]
+        assert second["messages"][-2]["content"][0]["type"] == "tool_use"
+        assert llm.api_keys == ["anthropic-key", "anthropic-key"]
+        llm.script(Failure(401, "invalid x-api-key"))
+        reply = await brain.handle(message("tell me a joke"), OWNER)
+        assert "Anthropic refused the API key" in reply.text
+    finally:
+        await brain.stop()
+        rt.store.close()

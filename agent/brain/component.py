@@ -7,6 +7,7 @@ the policy as `rt.services["policy"]`. Routes: `POST /api/chat`,
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ class Brain:
             self.provider_problem = str(err)
             log.error("brain: %s", err)
         self.loop: AgentLoop | None = None
+        self._locks: dict[str, asyncio.Lock] = {}
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -123,13 +125,28 @@ class Brain:
         conversation: str | None = None,
     ) -> Reply:
         """Answer one message from a person (or from the house itself, untrusted)."""
+        conversation = conversation or f"{msg.channel}:{msg.sender}"
+        # One turn at a time per conversation, whichever path answers it.
+        async with self._locks.setdefault(conversation, asyncio.Lock()):
+            try:
+                return await self._handle(msg, identity, untrusted, conversation)
+            except Exception as err:  # a bug must cost one reply, not the channel
+                log.exception("brain failed on message %s", msg.msg_id)
+                return Reply(f"Something went wrong inside me ({type(err).__name__}).", "none")
+
+    async def _handle(
+        self,
+        msg: InboundMessage,
+        identity: Identity | None,
+        untrusted: bool,
+        conversation: str,
+    ) -> Reply:
         if identity is None:
             return Reply("Sorry, I only take orders from the people of this house.", "none")
         try:
             self.policy.check_rate(msg.channel, msg.sender)
         except RateLimited as err:
             return Reply(str(err), "none")
-        conversation = conversation or f"{msg.channel}:{msg.sender}"
         ctx = ToolContext(
             channel=msg.channel,
             sender=msg.sender,

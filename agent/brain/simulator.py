@@ -1,4 +1,5 @@
-"""A fake OpenAI-compatible chat-completions server for tests and the demo.
+"""A fake OpenAI-compatible chat-completions server for tests and the demo
+(it also answers Anthropic's `/v1/messages` with the same scripted replies).
 
 It speaks the real wire format on loopback, so the real `openai` SDK is
 exercised end to end. Replies are scripted (a queue) or decided by rules
@@ -108,7 +109,15 @@ def last_user_text(request: dict[str, Any]) -> str:
 def has_tool_results(request: dict[str, Any]) -> bool:
     """Whether the request's last message is a tool result (the model's second round)."""
     messages = request.get("messages", [])
-    return bool(messages) and messages[-1].get("role") == "tool"
+    if not messages:
+        return False
+    last = messages[-1]
+    if last.get("role") == "tool":
+        return True
+    content = last.get("content")
+    return isinstance(content, list) and any(
+        isinstance(b, dict) and b.get("type") == "tool_result" for b in content
+    )
 
 
 class FakeLLM:
@@ -135,6 +144,7 @@ class FakeLLM:
         app = web.Application(client_max_size=32 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/messages", self._anthropic_messages)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         self.port = free_port(self.host)
@@ -157,6 +167,11 @@ class FakeLLM:
     def base_url(self) -> str:
         """The `base_url` to give the OpenAI SDK (ends in /v1)."""
         return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        """The `base_url` to give the Anthropic SDK (it adds /v1/messages itself)."""
+        return f"http://{self.host}:{self.port}"
 
     # -- scripting -------------------------------------------------------------
 
@@ -282,10 +297,71 @@ class FakeLLM:
         await response.write_eof()
         return response
 
+    async def _anthropic_messages(self, request: web.Request) -> web.Response:
+        """The same scripted replies in Anthropic's messages format."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return _anthropic_error(400, "body is not JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return _anthropic_error(400, "messages is required")
+        self.requests.append(body)
+        self.api_keys.append(
+            request.headers.get("x-api-key")
+            or request.headers.get("Authorization", "").removeprefix("Bearer ")
+        )
+        reply = await self._decide(body)
+        if isinstance(reply, Failure):
+            kind = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}
+            return _anthropic_error(reply.status, reply.message, kind.get(reply.status))
+        if isinstance(reply, str):
+            reply = Reply(text=reply)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        content: list[dict[str, Any]] = []
+        if reply.text:
+            content.append({"type": "text", "text": reply.text})
+        for call in reply.calls:
+            try:
+                arguments = (
+                    json.loads(call.arguments)
+                    if isinstance(call.arguments, str)
+                    else call.arguments
+                )
+            except json.JSONDecodeError:
+                arguments = {}  # Anthropic always sends an object
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": call.id or f"toolu_{next(self._ids)}",
+                    "name": call.name,
+                    "input": arguments if isinstance(arguments, dict) else {},
+                }
+            )
+        return web.json_response(
+            {
+                "id": f"msg_{next(self._ids)}",
+                "type": "message",
+                "role": "assistant",
+                "model": body.get("model") or self.model,
+                "content": content,
+                "stop_reason": "tool_use" if reply.calls else "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": len(json.dumps(body)) // 4, "output_tokens": 10},
+            }
+        )
+
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response(
             {"object": "list", "data": [{"id": self.model, "object": "model", "owned_by": "fake"}]}
         )
+
+
+def _anthropic_error(status: int, message: str, kind: str | None = None) -> web.Response:
+    return web.json_response(
+        {"type": "error", "error": {"type": kind or "invalid_request_error", "message": message}},
+        status=status,
+    )
 
 
 def _error(
