@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+from agent.bus import Notice
 from agent.runtime import Runtime
 from memory import api
 from memory.index import MemoryIndex
@@ -78,6 +79,7 @@ class MemoryComponent:
             return
         await asyncio.to_thread(self._prepare)
         self.rt.supervisor.spawn("memory:watch", self._watch)
+        self.rt.supervisor.spawn("memory:notes", self._camera_notes)
         if self.memory.vectors is not None:
             self.rt.supervisor.spawn("memory:embeddings", self._embed)
 
@@ -96,6 +98,17 @@ class MemoryComponent:
                 self.memory._publish("reindexed", name)
             await asyncio.to_thread(self.index.sync_transcripts)
             await asyncio.sleep(interval)
+
+    async def _camera_notes(self) -> None:
+        """Camera messages sent to the owner go into the daily note (as camera, never facts)."""
+        with self.rt.bus.subscribe(Notice) as sub:
+            while True:
+                event = await sub.get()
+                if not isinstance(event, Notice) or event.topic != "camera_message":
+                    continue
+                text = str(event.data.get("text") or "")
+                if text and not text.endswith("looking…"):  # the photo-first placeholder
+                    await asyncio.to_thread(self.memory.note, text, "camera")
 
     async def _embed(self) -> None:
         """Keep vectors in step with entries; a failing endpoint is retried by the supervisor."""

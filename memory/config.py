@@ -30,5 +30,7 @@ class MemoryConfig(Section):
     # Weight of the vector ranking against the keyword ranking (1.0) in the fusion:
     # names and numbers, which words match exactly, matter most in a home's memory.
     vector_weight: float = Field(default=0.5, ge=0, le=4)
+    # Distinct daily-note lines per source and day; more are only counted.
+    daily_note_limit: int = Field(default=20, ge=1, le=1000)
     # Daily notes fade in recall ranking with this half-life (durable facts barely fade).
     note_half_life_days: float = Field(default=14.0, gt=0)

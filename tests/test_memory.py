@@ -222,6 +222,18 @@ def test_daily_notes_count_repeats(tmp_path: Path) -> None:
     assert len(memory.entries(kind="note")) == 2
 
 
+def test_daily_notes_stay_a_few_lines_per_source(tmp_path: Path) -> None:
+    """A chatty source gets its share of lines; the rest is counted on one line."""
+    memory = make_memory(tmp_path, daily_note_limit=3)
+    for i in range(6):
+        memory.note(f"Motion number {i}", source="camera")
+    memory.note("Ran sleepy time", source="routine")
+    texts = [e.text for e in memory.entries(kind="note")]
+    assert len([t for t in texts if "Motion" in t]) == 3
+    assert any(t.endswith("more camera notes (×3)") for t in texts)
+    assert any("sleepy time" in t for t in texts)
+
+
 def test_ranking_sanity_at_ten_thousand_entries(tmp_path: Path) -> None:
     """With 10,000 entries the one that answers a question ranks first; newer notes win ties."""
     memory = make_memory(tmp_path)

@@ -15,6 +15,7 @@ import pytest
 
 from agent.brain.simulator import FakeLLM, has_tool_results, last_user_text, tool_call
 from agent.brain.tools import ToolContext
+from agent.bus import Notice
 from agent.cli_memory import register
 from agent.config import HomePaths, load_config
 from agent.daemon import Daemon, build_runtime
@@ -223,6 +224,20 @@ async def test_forgotten_fact_appears_in_no_later_model_request(start_daemon: An
         await client.close()
     finally:
         await llm.stop()
+
+
+async def test_camera_messages_become_daily_notes_not_facts(start_daemon: Any) -> None:
+    """What the cameras told the owner is in the daily note, marked camera, never a fact."""
+    d = await start_daemon(FAST)
+    memory = d.rt.services["memory"]
+    text = "Driveway: FedEx truck just pulled up — looks like a delivery"
+    d.rt.bus.publish(Notice(topic="camera_message", data={"camera": "driveway", "text": text}))
+    d.rt.bus.publish(Notice(topic="camera_message", data={"text": "Driveway: motion — looking…"}))
+    notes = await eventually(lambda: memory.entries(kind="note"))
+    assert len(notes) == 1 and notes[0].source == "camera" and "FedEx" in notes[0].text
+    assert memory.entries(kind="fact") == []
+    hits = await memory.search("was there a delivery today?")
+    assert hits and hits[0].entry.id == notes[0].id
 
 
 @pytest.mark.parametrize("enabled", [False])
