@@ -38,7 +38,7 @@ class EventSettings:
     candidates: int = 12
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: frames are big arrays
 class Candidate:
     """A frame that may become a keyframe."""
 

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 FPS = 10.0
+LAYOUT = 1  # seed of the driveway and tree shared by all scenes
 MOVING, STILL, DONT_CARE = 1, 0, -1
 
 
@@ -133,7 +134,7 @@ def _render(
     seed: int,
     painter: Painter,
     *,
-    wind: float = 1.0,
+    wind: float = 2.0,
     noise: float = 3.0,
     night: bool = False,
     expect: bool = False,
@@ -142,11 +143,13 @@ def _render(
     rng = np.random.default_rng(seed + 1000)
     frames: list[np.ndarray] = []
     labels: list[int] = []
-    base = _driveway(w, h, seed)
+    # Every scene shows the same driveway and tree (so a camera can cut between
+    # scenes without a seam); only the noise and the events differ.
+    base = _driveway(w, h, LAYOUT)
     for i in range(n):
         img = base.copy()
         t = i / FPS
-        _foliage(img, t, wind, seed)
+        _foliage(img, t, wind, LAYOUT)
         label = painter(img, i, t)
         if night:
             img *= 0.12
@@ -157,7 +160,7 @@ def _render(
 
 def foliage(w: int = 640, h: int = 360, n: int = 60, seed: int = 1) -> Clip:
     """Swaying foliage and sensor noise; nothing happens."""
-    return _render("foliage", n, w, h, seed, lambda img, i, t: STILL, wind=2.5)
+    return _render("foliage", n, w, h, seed, lambda img, i, t: STILL)
 
 
 def truck(w: int = 640, h: int = 360, n: int = 60, seed: int = 2) -> Clip:
@@ -212,7 +215,7 @@ def rain(w: int = 640, h: int = 360, n: int = 60, seed: int = 4) -> Clip:
             cv2.line(img, (x, y), (x + length // 3, y + length), (200, 200, 200), 1)
         return STILL
 
-    return _render("rain", n, w, h, seed, paint, wind=2.0, noise=4.0)
+    return _render("rain", n, w, h, seed, paint, noise=4.0)
 
 
 def cloud_shadow(w: int = 640, h: int = 360, n: int = 60, seed: int = 5) -> Clip:

@@ -141,10 +141,15 @@ class SimulatedCamera:
             await self._runner.cleanup()
 
     def _advance(self) -> bytes:
+        # All scenes share the driveway and the tree, and the foliage of frame k
+        # is the same in every clip: cutting at equal k leaves no seam.
         if self._playing is None and self._queue:
-            self._playing = self._queue.pop(0)
-            self.history.append((time.time(), self._playing.name))
-            log.info("simulated camera %s plays %s", self.name, self._playing.name)
+            if self._idle_index == 0:
+                self._playing = self._queue.pop(0)
+                self.history.append((time.time(), self._playing.name))
+                log.info("simulated camera %s plays %s", self.name, self._playing.name)
+            else:
+                self._idle_step = -1  # head back to the idle clip's first frame
         playing = self._playing
         if playing is not None:
             if playing.index < len(playing.frames):
@@ -154,7 +159,8 @@ class SimulatedCamera:
             if playing.hold and not self._queue:
                 return playing.frames[-1]
             self._playing = None
-            return self._advance()
+            # Resume idle where the scene left the foliage, going back.
+            self._idle_index, self._idle_step = len(playing.frames), -1
         idle = self.clip("foliage")
         # Back and forth through the idle clip: the foliage never jumps.
         if not 0 <= self._idle_index + self._idle_step < len(idle):

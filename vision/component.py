@@ -1,0 +1,199 @@
+"""The vision component: cameras watched, events kept, owner told (`rt.services["vision"]`)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from vision import api, tools
+from vision.config import CameraConfig
+from vision.describe import create_describer
+from vision.eventlog import EventLog, encode_jpeg, slug
+from vision.notify import Notifier, Preferences
+from vision.sources import CameraUnavailable
+from vision.watcher import CameraWatcher
+
+if TYPE_CHECKING:
+    from agent.runtime import Runtime
+
+log = logging.getLogger(__name__)
+GLOBAL = "global"
+
+
+def create(rt: Runtime) -> Vision:
+    """Component factory for `agent.daemon.COMPONENTS`."""
+    return Vision(rt)
+
+
+class Vision:
+    """Runs one watcher per camera, the describer and the notifier."""
+
+    name = "vision"
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.config = rt.config.vision
+        self.cameras: dict[str, CameraConfig] = {c.name: c for c in rt.config.cameras}
+        self.watchers: dict[str, CameraWatcher] = {}
+        self.events: EventLog | None = None
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def setup(self, rt: Runtime) -> None:
+        """Create tables, build the watchers, register routes and tools (no I/O)."""
+        self.events = EventLog(rt.store, rt.paths.snapshots)
+        self.describer = create_describer(self.config)
+        self.notifier = Notifier(
+            rt.bus,
+            lambda: rt.service("outbox"),
+            timezone=rt.config.home.timezone,
+            quiet_hours=self.config.quiet_hours,
+        )
+        for camera in self.cameras.values():
+            if not camera.enabled:
+                continue
+            masks = self.events.preferences().get(f"masks:{camera.name}")
+            self.watchers[camera.name] = CameraWatcher(
+                camera,
+                self.config,
+                bus=rt.bus,
+                events=self.events,
+                describer=self.describer,
+                notifier=self.notifier,
+                preferences=self.preferences_for,
+                masks=masks,
+            )
+        api.add_routes(rt.app, self)
+        tools.register(rt.tools, self)
+        rt.services["vision"] = self
+
+    async def start(self) -> None:
+        """Start a supervised task per camera, retention, and the model preload."""
+        for name, watcher in self.watchers.items():
+            self.rt.supervisor.spawn(f"camera:{name}", watcher.run)
+        self.rt.supervisor.spawn("vision:retention", self._retention)
+        load = getattr(self.describer.backend, "load", None)
+        if self.watchers and load is not None:
+            # Load (or download) the model now, not when the first truck arrives.
+            self.rt.supervisor.spawn(
+                "vision:model", functools.partial(self._preload, load), restart_on_return=False
+            )
+
+    async def stop(self) -> None:
+        """Release the cameras (the supervisor cancels the tasks)."""
+        await asyncio.gather(
+            *(asyncio.to_thread(w.close) for w in self.watchers.values()), return_exceptions=True
+        )
+
+    async def _preload(self, load: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await load()
+        except Exception as err:  # reported in health; events fall back to motion facts
+            log.error("vision model unavailable: %s", err)
+
+    async def _retention(self) -> None:
+        assert self.events is not None
+        while True:
+            await asyncio.to_thread(
+                self.events.prune, self.config.retention_days, self.config.retention_mb
+            )
+            await asyncio.sleep(3600)
+
+    # -- what other parts use ---------------------------------------------------------
+
+    def preferences_for(self, camera: str | None) -> Preferences:
+        """The owner's preferences for a camera (its own override the global ones)."""
+        assert self.events is not None
+        stored = self.events.preferences()
+        merged = dict(stored.get(GLOBAL) or {})
+        if camera:
+            merged.update(stored.get(f"camera:{camera}") or {})
+        try:
+            return Preferences.model_validate(merged)
+        except ValueError:
+            log.warning("ignoring invalid stored camera preferences: %s", merged)
+            return Preferences()
+
+    def set_preferences(self, camera: str | None, changes: dict[str, Any]) -> Preferences:
+        """Merge changes into the global or one camera's preferences; returns the result."""
+        assert self.events is not None
+        if camera is not None:
+            self.camera(camera)
+        key = f"camera:{camera}" if camera else GLOBAL
+        current = dict(self.events.preferences().get(key) or {})
+        current.update({k: v for k, v in changes.items() if v is not None})
+        validated = Preferences.model_validate(current)
+        self.events.set_preference(key, validated.model_dump(exclude_defaults=True))
+        return self.preferences_for(camera)
+
+    def camera(self, name: str) -> CameraConfig:
+        """A camera by name (case-insensitive); raise NoSuchDevice."""
+        from agent.errors import NoSuchDevice
+
+        for camera in self.cameras.values():
+            if camera.name.lower() == name.strip().lower():
+                return camera
+        known = ", ".join(self.cameras) or "none configured"
+        raise NoSuchDevice(f"There is no camera called {name!r} (cameras: {known}).")
+
+    def set_masks(self, name: str, masks: list[list[tuple[float, float]]]) -> None:
+        """Store masks drawn on the dashboard and apply them at once."""
+        assert self.events is not None
+        camera = self.camera(name)
+        self.events.set_preference(f"masks:{camera.name}", masks or None)
+        watcher = self.watchers.get(camera.name)
+        if watcher is not None:
+            watcher.set_masks(masks)
+
+    async def snapshot(self, name: str) -> Path:
+        """A fresh picture from a camera, saved as a JPEG file; raise CameraUnavailable."""
+        camera = self.camera(name)
+        watcher = self.watchers.get(camera.name)
+        if watcher is None:
+            raise CameraUnavailable(f"camera {camera.name} is disabled")
+        image = await watcher._photo()
+        if image is None:
+            frame = watcher.source.latest()
+            if frame is None or time.time() - frame.ts > 30:
+                raise CameraUnavailable(f"camera {camera.name} has no recent picture")
+            image = frame.image
+        folder = self.rt.paths.snapshots / slug(camera.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"snapshot-{int(time.time() * 1000)}.jpg"
+        data = await asyncio.to_thread(encode_jpeg, image)
+        await asyncio.to_thread(path.write_bytes, data)
+        return path
+
+    def health_report(self) -> dict[str, Any]:
+        """Each camera's stream health and the describer's state (shown on /api/health)."""
+        return {
+            "cameras": {name: w.health() for name, w in self.watchers.items()},
+            "describer": self.describer.status(),
+        }
+
+    def camera_list(self) -> list[dict[str, Any]]:
+        """Cameras with health and their latest event, for the API and the CLI."""
+        assert self.events is not None
+        result = []
+        for name, camera in self.cameras.items():
+            watcher = self.watchers.get(name)
+            latest = self.events.events(name, limit=1)
+            result.append(
+                {
+                    "name": name,
+                    "area": camera.area,
+                    "enabled": watcher is not None,
+                    "health": watcher.health() if watcher else {"status": "disabled"},
+                    "notify": camera.notify,
+                    "masks": (self.events.preferences().get(f"masks:{name}") or camera.masks),
+                    "latest_event": latest[0] if latest else None,
+                    "snapshot": f"/api/cameras/{quote(name)}/snapshot.jpg",
+                }
+            )
+        return result
