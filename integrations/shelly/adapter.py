@@ -66,8 +66,8 @@ async def translate_errors(host: str, timeout: float | None) -> AsyncIterator[No
         raise DeviceUnavailable(f"The Shelly at {host} did not answer in time.") from err
     except RpcCallError as err:
         raise IntegrationError(f"The Shelly at {host} refused ({err.code}): {err.message}") from err
-    except ShellyError as err:
-        raise IntegrationError(f"The Shelly at {host} answered oddly: {err}") from err
+    except (ShellyError, KeyError, TypeError, ValueError) as err:
+        raise IntegrationError(f"The Shelly at {host} answered oddly: {err!r}") from err
 
 
 def split_host(host: str) -> tuple[str, int]:
@@ -128,9 +128,9 @@ class ShellyLink:
         try:
             async with self.errors():
                 await rpc.initialize()
-            self.rpc, self.mac = rpc, str(rpc.shelly["mac"]).lower()
-            self.connected = True
-            self.publish(home, register=True)
+                self.rpc, self.mac = rpc, str(rpc.shelly["mac"]).lower()
+                self.connected = True
+                self.publish(home, register=True)
             if on_connected is not None:
                 on_connected()
             log.info("shelly %s connected at %s", rpc.hostname, self.spec.host)
