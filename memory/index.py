@@ -270,6 +270,15 @@ class MemoryIndex:
         )
         return [_entry(r) for r in rows]
 
+    def standing(self) -> list[Entry]:
+        """Facts under a pinned or owner-profile heading (see Entry.pinned / Entry.profile)."""
+        rows = self.store.query(
+            f"SELECT {_COLUMNS} FROM memory_entries e WHERE e.kind = 'fact' AND ("
+            "lower(e.section) LIKE 'pinned%' OR lower(e.section) LIKE 'about%' "
+            "OR lower(e.section) LIKE '%profile%') ORDER BY e.position"
+        )
+        return [_entry(r) for r in rows]
+
     def count(self) -> dict[str, int]:
         """How many facts and notes are indexed."""
         rows = self.store.query("SELECT kind, COUNT(*) FROM memory_entries GROUP BY kind")

@@ -33,6 +33,7 @@ from memory.store import (
     UNVERIFIED_PREFIX,
     Entry,
     MemoryFiles,
+    clean_heading,
     clean_text,
     new_id,
 )
@@ -218,8 +219,9 @@ class Memory:
         cache = self._profile_cache
         if cache is not None and cache[0] == self.index.generation:
             return cache[1]
-        facts = [e for e in self.index.entries(kind="fact", limit=10_000) if e.pinned or e.profile]
-        facts.sort(key=lambda e: (not e.pinned, -e.importance, e.date), reverse=False)
+        facts = [e for e in self.index.standing() if e.pinned or e.profile]
+        facts.sort(key=lambda e: e.date, reverse=True)  # newest first, then by rank:
+        facts.sort(key=lambda e: (not e.pinned, -e.importance))
         self._profile_cache = (self.index.generation, facts)
         return facts
 
@@ -235,7 +237,7 @@ class Memory:
         recalled = [
             h.entry
             for h in await self.search(
-                text, limit=self.config.recall_limit + len(shown), restricted=restricted
+                text, limit=self.config.recall_limit + 10, restricted=restricted
             )
             if h.entry.id not in shown
         ][: self.config.recall_limit]
@@ -291,6 +293,7 @@ class Memory:
         if len(text) > MAX_TEXT:
             raise MemoryRequestError(f"A memory is at most {MAX_TEXT} characters.")
         importance = min(5, max(1, int(importance)))
+        section = clean_heading(section) if section else None
         if source not in OWNER_SOURCES and source != INFERRED_SOURCE:
             if not source.startswith(UNVERIFIED_PREFIX):
                 source = UNVERIFIED_PREFIX + source
@@ -410,6 +413,7 @@ class Memory:
             source = "owner-approved"
         if source is not None:
             changes["source"] = source
+        section = clean_heading(section) if section else None
         if old.kind == "fact" and (section or old.section == INFERRED):
             changes["section"] = section or FACTS
         new = replace(old, **changes)

@@ -189,6 +189,11 @@ def _section_end(blocks: list[str | Entry], start: int) -> int:
     return len(blocks)
 
 
+def clean_heading(section: str) -> str:
+    """A section name that stays one heading line."""
+    return clean_text(section).lstrip("#").strip()[:80]
+
+
 def clean_text(text: str) -> str:
     """One line of text that cannot break the file's structure."""
     text = " ".join(text.split())

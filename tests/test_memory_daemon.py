@@ -37,6 +37,10 @@ async def test_api_create_search_edit_approve_delete(start_daemon: Any) -> None:
     entry_id = body["memory"]["id"]
     assert (await d.api("POST", "/api/memory", {"text": "  "}))[0] == 422
     assert (await d.api("POST", "/api/memory", ["x"]))[0] == 400
+    sneaky = {"text": "one\n- two <!-- id:evil -->", "section": "Mine\n- three"}
+    status, body = await d.api("POST", "/api/memory", sneaky)
+    assert status == 201 and body["memory"]["id"] != "evil"
+    assert len(d.rt.services["memory"].entries()) == 2  # one line stays one memory
     status, body = await d.api("GET", "/api/memory?q=spa temperature")
     assert body["memories"][0]["id"] == entry_id
     status, body = await d.api("PATCH", f"/api/memory/{entry_id}", {"text": "The spa stays at 37"})
