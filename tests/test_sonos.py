@@ -221,7 +221,20 @@ async def test_refused_renewal_resubscribes() -> None:
     async with rig(poll_interval=60, max_timeout=2) as r:
         r.household.forget_subscriptions()
         kitchen = r.household.speaker("Kitchen")
-        await eventually(lambda: kitchen.subscriptions.get("RenderingControl"), timeout=6)
+        adapter_side = r.sonos.speakers[kitchen.uid]
+
+        def settled() -> bool:
+            services = ("AVTransport", "RenderingControl", "ZoneGroupTopology", "ContentDirectory")
+            return (
+                all(kitchen.subscriptions.get(name) for name in services)
+                and len(adapter_side.subscriptions) == len(services)
+                and not adapter_side.resubscribe
+                and adapter_side.available
+            )
+
+        await eventually(settled, timeout=6)
+        await asyncio.sleep(0.2)  # let the reconnect's own read finish first
+        assert settled()
         kitchen.set_volume(71)
         await eventually(lambda: r.device("Kitchen").state.volume == 71)
 

@@ -184,7 +184,9 @@ class SonosIntegration:
         if not self.favourites:
             await self._load_favourites(speaker)
         speaker.available, speaker.failures = True, 0
-        speaker.next_check = time.monotonic() + self.config.poll_interval
+        # A renewal refused while we were connecting asks for another round at once.
+        delay = 0.0 if speaker.resubscribe else self.config.poll_interval
+        speaker.next_check = time.monotonic() + delay
         self._register(speaker, reading)
 
     # -- the watchdog ---------------------------------------------------------------------
@@ -242,7 +244,7 @@ class SonosIntegration:
                     f"{speaker.identity.name} refused event subscriptions ({err!r})."
                 ) from err
             sub.callback = partial(self._on_event, speaker)
-            sub.auto_renew_fail = partial(self._on_renew_failed, speaker)
+            sub.auto_renew_fail = partial(self._on_renew_failed, speaker, sub)
             speaker.subscriptions.append(sub)
 
     async def _drop_subscriptions(self, speaker: Speaker) -> None:
@@ -272,8 +274,10 @@ class SonosIntegration:
                 if other is speaker or other.device_id in group:
                     self._schedule_refresh(other)
 
-    def _on_renew_failed(self, speaker: Speaker, err: Exception) -> None:
+    def _on_renew_failed(self, speaker: Speaker, sub: Any, err: Exception) -> None:
         """A renewal was refused (the speaker rebooted or forgot us): subscribe afresh."""
+        if sub not in speaker.subscriptions:
+            return  # an old subscription, already replaced
         log.info(
             "sonos: renewing events of %s failed (%s); resubscribing", speaker.identity.name, err
         )
