@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.bus import Bus
+from agent.bus import Bus, StateChanged
 from agent.devices import Action, Command, Feature, Kind
 from agent.errors import AuthenticationFailed, DeviceUnavailable, UnsupportedCommand
 from agent.home import Home
@@ -227,3 +227,20 @@ async def test_ip_change_keeps_ids_names_and_areas(bridge: HueBridgeSimulator) -
     finally:
         await shutdown(hue, task)
         await moved.stop()
+
+
+async def test_polling_publishes_only_changes(bridge: HueBridgeSimulator) -> None:
+    home, hue, task = await running(bridge)
+    changes: list[StateChanged] = []
+    home.bus.on(StateChanged, changes.append)
+    try:
+        polls = bridge.requests
+        await eventually(lambda: bridge.requests >= polls + 10)  # five polls of lights + groups
+        assert changes == []
+        bridge.set_light("Dining lamp", on=True)
+        await eventually(lambda: changes)
+        await eventually(lambda: bridge.requests >= polls + 20)
+        # The lamp and its room changed, once each; nothing else was published.
+        assert sorted(c.device_id for c in changes) == sorted([DINING, f"{TABLE[:-5]}02-0b"])
+    finally:
+        await shutdown(hue, task)
