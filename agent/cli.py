@@ -15,6 +15,7 @@ CLI_MODULES = [
     "agent.cli_discovery",
     "agent.cli_messaging",
     "agent.cli_routines",
+    "agent.cli_vision",
 ]
 
 

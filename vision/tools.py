@@ -59,6 +59,8 @@ def register(registry: ToolRegistry, vision: Vision) -> None:
             path = await vision.snapshot(camera)
         except CameraUnavailable as err:
             raise DeviceUnavailable(str(err)) from None
+        # The brain attaches images listed under "media" (and collected in ctx.extras).
+        ctx.extras.setdefault("media", []).append(str(path))
         return {"camera": vision.camera(camera).name, "taken": time.time(), "media": [str(path)]}
 
     async def camera_events(

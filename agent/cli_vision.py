@@ -1,0 +1,120 @@
+"""`homeclaw cameras` and `homeclaw events`: the cameras of the running daemon.
+
+`--json` prints the API's JSON unchanged: `{"cameras": [{"name", "area",
+"enabled", "health": {"status", "fps", "last_frame_age", "reconnects",
+"error", ...}, "notify", "masks", "latest_event", "snapshot"}]}` and
+`{"events": [{"id", "camera", "started", "ended", "quiet", "facts",
+"keyframes", "title", "description", "labels", "notable", "carrier",
+"backend", "notified"}]}` (times are Unix seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.parse
+from datetime import datetime
+from typing import Any
+
+from agent.client import DaemonUnreachable, api
+from agent.config import ConfigError, HomePaths, load_config
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `cameras` and `events` commands."""
+    cameras = subparsers.add_parser("cameras", help="cameras, their health and latest event")
+    cameras.add_argument("--json", action="store_true", help="machine-readable output")
+    cameras.set_defaults(func=_cameras)
+
+    events = subparsers.add_parser("events", help="what the cameras saw")
+    events.add_argument("--camera", help="one camera only")
+    events.add_argument(
+        "--since", default="today", help="today (default), yesterday, 3h, 30m or an ISO time"
+    )
+    events.add_argument("--limit", type=int, default=50)
+    events.add_argument("--all", action="store_true", help="include ignored events")
+    events.add_argument("--json", action="store_true", help="machine-readable output")
+    events.set_defaults(func=_events)
+
+
+def _call(args: argparse.Namespace, path: str) -> Any:
+    return api(HomePaths.from_env(args.home), "GET", path, timeout=30)
+
+
+def _failed(result: Any) -> str | None:
+    if isinstance(result, dict) and "error" in result:
+        return str(result.get("detail") or result["error"])
+    return None
+
+
+def _timezone(args: argparse.Namespace) -> str:
+    try:
+        return load_config(HomePaths.from_env(args.home).config).home.timezone
+    except (ConfigError, OSError):
+        return "UTC"
+
+
+def _cameras(args: argparse.Namespace) -> int:
+    try:
+        result = _call(args, "/api/cameras")
+    except DaemonUnreachable as err:
+        print(err, file=sys.stderr)
+        return 1
+    if error := _failed(result):
+        print(error, file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    if not result["cameras"]:
+        print("No cameras configured (add them under `cameras:` in config.yaml).")
+    for cam in result["cameras"]:
+        health = cam["health"]
+        line = f"{cam['name']:<16} {health.get('status', '?'):<12}"
+        if health.get("fps"):
+            line += f" {health['fps']:>5.1f} fps"
+        if health.get("error"):
+            line += f"  {health['error']}"
+        latest = cam.get("latest_event")
+        if latest:
+            when = datetime.fromtimestamp(latest["started"]).strftime("%H:%M")
+            line += f"  last: {when} {latest.get('title') or '(motion)'}"
+        print(line)
+    return 0
+
+
+def _events(args: argparse.Namespace) -> int:
+    from vision.tools import parse_since
+
+    try:
+        since = parse_since(args.since, _timezone(args))
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    query: dict[str, Any] = {"limit": args.limit}
+    if since is not None:
+        query["since"] = since
+    if args.camera:
+        query["camera"] = args.camera
+    try:
+        result = _call(args, "/api/cameras/events?" + urllib.parse.urlencode(query))
+    except DaemonUnreachable as err:
+        print(err, file=sys.stderr)
+        return 1
+    if error := _failed(result):
+        print(error, file=sys.stderr)
+        return 1
+    events = [e for e in result["events"] if args.all or not e.get("quiet")]
+    if args.json:
+        print(json.dumps({"events": events}, indent=2, ensure_ascii=False))
+        return 0
+    if not events:
+        print("No camera events.")
+    for e in reversed(events):
+        when = datetime.fromtimestamp(e["started"]).strftime("%Y-%m-%d %H:%M:%S")
+        title = e.get("title") or "(being described)"
+        told = e.get("notified") or ""
+        flag = f" [{e['quiet']}]" if e.get("quiet") else ""
+        print(f"{when}  {e['camera']:<12} {title}{flag}  ({told})")
+    return 0
