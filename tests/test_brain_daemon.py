@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -29,8 +30,9 @@ CONFIG: dict[str, Any] = {
 async def test_ask_json_and_confirmation_through_the_cli(
     start_daemon: Callable[..., Awaitable[RunningDaemon]],
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`homeclaw ask --json` prints the documented shape; a code from the CLI unlocks."""
+    """`ask --json` prints the documented shape; a code from the CLI unlocks; chat works."""
     daemon = await start_daemon(CONFIG)
     rt = daemon.rt
     assert rt.service("brain") is not None and rt.service("policy") is not None
@@ -67,3 +69,10 @@ async def test_ask_json_and_confirmation_through_the_cli(
     assert status == 200 and body["path"] == "local" and "70°F" in body["reply"]
     status, body = await daemon.api("POST", "/api/chat", {"text": "I'm cold"})
     assert status == 200 and body["path"] == "none" and "brain.provider" in body["reply"]
+
+    # `homeclaw chat` reads lines until /quit (here from a pipe, not a terminal).
+    monkeypatch.setattr("sys.stdin", io.StringIO("turn off the porch light\n\n/quit\n"))
+    capsys.readouterr()
+    status = await asyncio.to_thread(main, ["--home", home, "chat"])
+    assert status == 0 and "Porch light off" in capsys.readouterr().out
+    assert rt.home.get(porch.id).state.on is False

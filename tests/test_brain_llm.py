@@ -362,3 +362,45 @@ async def test_anthropic_provider_through_its_sdk(tmp_path: Path, llm: FakeLLM) 
     finally:
         await brain.stop()
         rt.store.close()
+
+
+async def test_music_tools_and_structured_target_errors(
+    house: tuple[Runtime, Brain], llm: FakeLLM
+) -> None:
+    """play_music picks a favourite; unknown favourites and ambiguous targets are errors."""
+    rt, brain = house
+    llm.script(
+        tool_calls(
+            ("play_music", {"where": "kitchen", "what": "radio paradise"}),
+            ("play_music", {"where": "study", "what": "polka hits"}),
+            ("turn_on", {"target": "lamp"}),
+            ("media_control", {"target": "kitchen", "action": "volume", "volume": 30}),
+            ("home_status", {"target": "attic"}),
+        ),
+        "Radio Paradise is on in the kitchen.",
+    )
+    reply = await brain.handle(message("put on some radio in the kitchen"), OWNER)
+    kitchen = rt.home.get("sonos:kitchen").state
+    assert (kitchen.playback, kitchen.media_title, kitchen.volume) == (
+        "playing",
+        "Radio Paradise",
+        30,
+    )
+    results = [a["result"] for a in reply.actions]
+    assert results[1]["error"] == "no_such_device" and "Radio Paradise" in results[1]["detail"]
+    assert results[2]["error"] == "ambiguous" and "Which one" in results[2]["detail"]
+    assert results[4]["error"] == "no_such_device"
+    assert rt.home.get("sonos:study").state.playback == "stopped"
+
+
+async def test_llm_garage_door_needs_a_code(house: tuple[Runtime, Brain], llm: FakeLLM) -> None:
+    """Opening the garage door through the model waits for the owner's code."""
+    rt, brain = house
+    llm.script(tool_call("set_cover", {"target": "garage door", "action": "open"}), "Asked.")
+    reply = await brain.handle(message("can you open the garage for the car"), OWNER)
+    assert reply.confirmation is not None and "YES" in reply.text
+    assert rt.home.get("ha:garage_door").state.position == 0
+    code = reply.confirmation["prompt"].split("YES ")[1][:4]
+    assert code not in llm.request_text(-1)
+    reply = await brain.handle(message(f"YES {code}"), OWNER)
+    assert rt.home.get("ha:garage_door").state.position == 100

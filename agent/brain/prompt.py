@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SOUL = Path(__file__).resolve().parents[2] / "soul.md"
+# The packaged copy (what `homeclaw init` installs), else the repository's soul.md.
+_PACKAGED = Path(__file__).resolve().parents[1] / "defaults" / "soul.md"
+DEFAULT_SOUL = _PACKAGED if _PACKAGED.exists() else Path(__file__).resolve().parents[2] / "soul.md"
 FALLBACK_VOICE = (
     "You are Dobby, the cheerful, loyal house-elf of this home: brief, warm, a little "
     "playful, honest about what you did and did not do, never sycophantic."

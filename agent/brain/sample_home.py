@@ -130,9 +130,11 @@ class InMemoryDevices:
     devices: list[Device] = field(default_factory=demo_devices)
     executed: list[tuple[str, Command]] = field(default_factory=list)
     fail: set[str] = field(default_factory=set)
+    home: Home | None = None
 
     async def run(self, home: Home) -> None:
         """Register the devices (nothing to keep current)."""
+        self.home = home
         for device in self.devices:
             home.add(device)
 
@@ -141,7 +143,8 @@ class InMemoryDevices:
         if device.id in self.fail:
             raise DeviceUnavailable(f"{device.name} is not answering.")
         self.executed.append((device.id, command))
-        s = device.state
+        # Read the live state: parallel commands must not apply to a stale snapshot.
+        s = self.home.get(device.id).state if self.home is not None else device.state
         a = command.action
         changes: dict[str, object] = {}
         if a == Action.TURN_ON:
@@ -177,7 +180,11 @@ class InMemoryDevices:
             changes = {"volume": command.volume}
         elif a == Action.MUTE:
             changes = {"muted": command.muted}
-        return s.merged(**changes)
+        new = s.merged(**changes)
+        if self.home is not None:
+            # Report at once, as a device pushing its state would.
+            self.home.update(device.id, new)
+        return new
 
     async def stop(self) -> None:
         """Nothing to close."""
