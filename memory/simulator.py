@@ -1,4 +1,4 @@
-"""A fake OpenAI-compatible `/v1/embeddings` server for tests, the bench and the demo.
+"""A fake OpenAI-compatible `/v1/embeddings` server for tests and the bench; the demo's memory.
 
 Vectors are hashed bags of words and character trigrams: deterministic, cheap,
 and similar for texts that share words or word pieces. It exercises the real
@@ -8,6 +8,7 @@ openai SDK and the hybrid ranking; it is not a semantic model.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import re
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
-from agent.simulation import free_port
+from agent.simulation import DemoContext, DemoPart, free_port
 
 _WORD = re.compile(r"\w+")
 
@@ -99,3 +100,35 @@ class FakeEmbeddings:
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             }
         )
+
+
+DEMO_FACTS = {
+    "About the owner": [
+        "I like the bedroom at 19 degrees at night.",
+        "My sister Ana's number is +34 600 123 456.",
+    ],
+    "Facts": [
+        "The cleaner comes on Thursdays; she can use the lights and the music.",
+        "The FedEx guy always leaves packages behind the gate.",
+        "The pool heater should be off from November to March.",
+    ],
+}
+
+
+async def demo(ctx: DemoContext) -> DemoPart:
+    """Seed the demo home's memory with a few facts (once: later edits are kept)."""
+    from memory.store import MEMORY_FILE, MEMORY_HEADER
+
+    folder = ctx.home / "memory"
+    path = folder / MEMORY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        today = dt.date.today().isoformat()
+        lines = [MEMORY_HEADER.rstrip("\n"), ""]
+        for number, (section, facts) in enumerate(DEMO_FACTS.items()):
+            lines += [f"## {section}", ""]
+            for i, fact in enumerate(facts):
+                lines.append(f"- {fact} <!-- id:mdemo{number}{i} date:{today} source:owner -->")
+            lines.append("")
+        path.write_text("\n".join(lines))
+    return DemoPart("memory", {})

@@ -255,3 +255,19 @@ def test_ranking_sanity_at_ten_thousand_entries(tmp_path: Path) -> None:
     assert memory.index.keyword("where does my sister live?", limit=1)[0].entry.id == "mana"
     notes = memory.index.keyword("pool cleaned", limit=2)
     assert [h.entry.file for h in notes] == ["2026-11-18.md", "2026-11-01.md"]
+
+
+async def test_demo_seeds_memory_once(tmp_path: Path) -> None:
+    """`homeclaw demo` starts with a few facts to try, and keeps the visitor's edits."""
+    from agent.simulation import DemoContext
+    from memory.simulator import demo
+
+    part = await demo(DemoContext(home=tmp_path))
+    assert part.config == {}
+    memory = make_memory(tmp_path)
+    assert any("cleaner" in e.text for e in memory.entries(kind="fact"))
+    assert any(e.profile for e in memory.entries(kind="fact"))
+    path = memory.files.root / MEMORY_FILE
+    path.write_text("- only this\n")
+    await demo(DemoContext(home=tmp_path))
+    assert path.read_text() == "- only this\n"
