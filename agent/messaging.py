@@ -257,7 +257,8 @@ class Messaging:
             )
             return
         try:
-            reply = await asyncio.wait_for(brain.handle(message, identity), TURN_TIMEOUT)
+            async with asyncio.timeout(TURN_TIMEOUT):
+                reply = await brain.handle(message, identity)
         except asyncio.CancelledError:
             raise
         except Exception as err:  # the brain failing must still give the person an answer

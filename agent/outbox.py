@@ -344,7 +344,10 @@ class Outbox:
                 )
                 wait = 60.0 if upcoming[0] is None else max(0.01, upcoming[0] - now)  # type: ignore[index]
                 try:
-                    await asyncio.wait_for(lane.wake.wait(), min(wait, 60.0))
+                    # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a
+                    # cancellation that races with the event, and the loop would never stop.
+                    async with asyncio.timeout(min(wait, 60.0)):
+                        await lane.wake.wait()
                 except TimeoutError:
                     pass
                 continue
@@ -394,9 +397,8 @@ class Outbox:
             # A previous attempt may have reached the provider: ask before re-sending.
             since = (row["attempt_started"] or row["created"]) - 5
             try:
-                found = await asyncio.wait_for(
-                    lane.sender.reconcile(message, since), self.send_timeout
-                )
+                async with asyncio.timeout(self.send_timeout):
+                    found = await lane.sender.reconcile(message, since)
             except Exception as err:  # the provider cannot be asked now: try again later
                 self._retry_later(message, f"reconcile: {err}", keep_sending=True)
                 return
@@ -412,7 +414,8 @@ class Outbox:
         )
         lane.recent.append(started)
         try:
-            sent = await asyncio.wait_for(lane.sender.send(message), self.send_timeout)
+            async with asyncio.timeout(self.send_timeout):
+                sent = await lane.sender.send(message)
         except TimeoutError:
             self._retry_later(message, "timed out", keep_sending=True)
         except PermanentSendError as err:

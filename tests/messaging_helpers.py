@@ -55,3 +55,8 @@ def ensure_brain(rt: Any, llm_base_url: str) -> Any:
     if rt.service("brain") is None:
         rt.services["brain"] = LLMBrain(llm_base_url)
     return rt.service("brain")
+
+
+# The daemon in these tests runs the brain and the messaging bridge only, so a
+# half-finished component elsewhere in the tree cannot break the channel tests.
+COMPONENTS = ["agent.brain.component:create", "agent.messaging:create"]

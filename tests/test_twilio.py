@@ -14,11 +14,16 @@ from agent.brain.simulator import FakeLLM
 from agent.bus import InboundMessage, Notice
 from integrations.twilio.simulator import Phone, TwilioFake
 from tests.conftest import RunningDaemon
-from tests.messaging_helpers import HOUSE, OWNER, brain_config, ensure_brain, people
+from tests.messaging_helpers import COMPONENTS, HOUSE, OWNER, brain_config, ensure_brain, people
 from tests.util import eventually
 
 pytestmark = pytest.mark.timeout(60)
 StartDaemon = Callable[..., Awaitable[RunningDaemon]]
+
+
+@pytest.fixture(autouse=True)
+def _components(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("agent.daemon.COMPONENTS", COMPONENTS)
 
 
 @pytest.fixture

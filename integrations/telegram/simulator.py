@@ -198,7 +198,8 @@ class TelegramFake:
         while not self.updates and time.monotonic() < deadline:
             self._arrived.clear()
             try:
-                await asyncio.wait_for(self._arrived.wait(), deadline - time.monotonic())
+                async with asyncio.timeout(deadline - time.monotonic()):
+                    await self._arrived.wait()
             except TimeoutError:
                 break
         return list(self.updates[:100])
