@@ -8,7 +8,7 @@ import functools
 import importlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -138,7 +138,7 @@ class Daemon:
                 log.exception("component %s failed to start; running without it", component.name)
                 rt.supervisor.set_status(f"component:{component.name}", "failed", str(err))
                 self.components.remove(component)
-        self.runner = web.AppRunner(rt.app, access_log=None)
+        self.runner = web.AppRunner(rt.app, access_log=None, shutdown_timeout=2.0)
         await self.runner.setup()
         site = web.TCPSite(self.runner, rt.config.web.host, rt.config.web.port)
         await site.start()
@@ -150,19 +150,30 @@ class Daemon:
         return self.url
 
     async def stop(self) -> None:
-        """Stop in reverse order: web, components, integrations, store."""
+        """Stop in reverse order: web, components, integrations, store; each step bounded."""
         if self.runner is not None:
-            await self.runner.cleanup()
+            await _bounded("web server", self.runner.cleanup(), 5)
         for component in reversed(self.components):
-            with contextlib.suppress(Exception):
-                await component.stop()
-        await self.rt.supervisor.stop()
+            await _bounded(f"component {component.name}", component.stop(), 5)
+        await _bounded("background tasks", self.rt.supervisor.stop(), 5)
         for integration in self.rt.home.integrations.values():
-            try:
-                await asyncio.wait_for(integration.stop(), 5)
-            except Exception as err:
-                log.warning("integration %s did not stop cleanly: %s", integration.name, err)
+            await _bounded(f"integration {integration.name}", integration.stop(), 5)
         self.rt.store.close()
+
+
+async def _bounded(what: str, step: Awaitable[Any], timeout: float) -> None:
+    """Await one shutdown step; one that hangs or fails is logged and left behind.
+
+    `asyncio.wait` rather than `wait_for`: a step that swallows cancellation
+    must not hold the whole shutdown hostage.
+    """
+    task = asyncio.ensure_future(step)
+    done, _pending = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        task.cancel()
+        log.warning("shutdown: %s did not stop within %.0fs", what, timeout)
+    elif task.exception() is not None:
+        log.warning("shutdown: %s failed to stop: %s", what, task.exception())
 
 
 async def serve(rt: Runtime, on_ready: Callable[[str], None] | None = None) -> None:

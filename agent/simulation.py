@@ -30,11 +30,27 @@ class LoopbackAddresses:
     prefix: str = "127.0.0"
     next_host: int = 2
 
-    def allocate(self) -> str:
-        """The next unused loopback address."""
-        address = f"{self.prefix}.{self.next_host}"
-        self.next_host += 1
-        return address
+    def allocate(self, ports: tuple[int, ...] = (80, 1400)) -> str:
+        """The next loopback address where nothing listens on the given ports.
+
+        Vendors with hard-coded ports (Sonos 1400, WLED 80) need an address of
+        their own; skipping busy ones lets a second demo or test run coexist.
+        """
+        while True:
+            address = f"{self.prefix}.{self.next_host}"
+            self.next_host += 1
+            if all(_bindable(address, port) for port in ports):
+                return address
+
+
+def _bindable(address: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((address, port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass

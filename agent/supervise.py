@@ -104,12 +104,15 @@ class Supervisor:
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self.max_delay)
 
-    async def stop(self) -> None:
-        """Cancel every task and wait for them to finish."""
+    async def stop(self, timeout: float = 4.0) -> None:
+        """Cancel every task; name any that ignore cancellation for longer than `timeout`."""
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=timeout)
+            for task in pending:
+                log.warning("task %s did not stop when cancelled", task.get_name())
         self._tasks.clear()
 
     def overall(self) -> str:

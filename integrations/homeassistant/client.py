@@ -139,8 +139,9 @@ class Connection:
     async def wait_closed(self) -> None:
         """Return when the websocket closes."""
         if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._reader)
+            # asyncio.wait: the reader's own end is not an error here, but a
+            # cancellation of *this* task (daemon shutdown) must propagate.
+            await asyncio.wait({self._reader})
 
     async def close(self) -> None:
         """Close the websocket; pending commands fail as unavailable."""

@@ -1,0 +1,126 @@
+// The dashboard shell: a small shared API for panels (window.homeclaw), the live
+// websocket with reconnect, the health badge and the section navigation.
+// Panels are ES modules in /static/panels/ that append a <section class="panel">
+// to #panels; they may use window.homeclaw or plain fetch (the cookie carries the token).
+
+const listeners = new Map(); // message type -> Set of handlers
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = { error: "http", detail: `HTTP ${response.status}` };
+  }
+  return { status: response.status, ok: response.ok, data };
+}
+
+function on(type, handler) {
+  if (!listeners.has(type)) listeners.set(type, new Set());
+  listeners.get(type).add(handler);
+  return () => listeners.get(type).delete(handler);
+}
+
+function onNotice(topic, handler) {
+  return on("notice", (message) => {
+    if (message.topic === topic) handler(message.data);
+  });
+}
+
+function emit(message) {
+  for (const handler of listeners.get(message.type) || []) {
+    try {
+      handler(message);
+    } catch (error) {
+      console.error("panel handler failed", error);
+    }
+  }
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== undefined && child !== null && child !== false) node.append(child);
+  }
+  return node;
+}
+
+let socket = null;
+let retryDelay = 500;
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/api/ws`);
+  socket.addEventListener("open", () => {
+    retryDelay = 500;
+    setHealth("live", "ok");
+    emit({ type: "connected" });
+  });
+  socket.addEventListener("message", (event) => {
+    try {
+      emit(JSON.parse(event.data));
+    } catch (error) {
+      console.error("bad live message", error);
+    }
+  });
+  socket.addEventListener("close", () => {
+    setHealth("reconnecting…", "bad");
+    setTimeout(connect, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 10000);
+  });
+}
+
+function setHealth(text, level) {
+  const badge = document.getElementById("health");
+  badge.textContent = text;
+  badge.dataset.level = level;
+}
+
+async function refreshHealth() {
+  const { ok, data } = await api("GET", "/api/health");
+  if (!ok) return;
+  const troubled = Object.values(data.tasks || {}).filter(
+    (t) => !["running", "done", "ok"].includes(t.status),
+  );
+  const badge = document.getElementById("health");
+  badge.title = Object.values(data.tasks || {})
+    .map((t) => `${t.name}: ${t.status}${t.detail ? " — " + t.detail : ""}`)
+    .join("\n");
+  if (socket && socket.readyState === WebSocket.OPEN) {
+    setHealth(
+      troubled.length ? `${troubled.length} problem${troubled.length > 1 ? "s" : ""}` : "all good",
+      troubled.length ? "warn" : "ok",
+    );
+  }
+}
+
+function buildNav() {
+  const nav = document.getElementById("nav");
+  nav.replaceChildren(
+    ...[...document.querySelectorAll("#panels > .panel")]
+      .sort((a, b) => getComputedStyle(a).order - getComputedStyle(b).order)
+      .map((panel) => {
+        const title = panel.querySelector("h2")?.textContent || panel.id;
+        return el("a", { href: `#${panel.id}` }, title);
+      }),
+  );
+}
+
+window.homeclaw = { api, on, onNotice, el, demo: document.body.dataset.demo === "true" };
+connect();
+on("health", refreshHealth);
+on("connected", refreshHealth);
+setInterval(refreshHealth, 15000);
+new MutationObserver(buildNav).observe(document.getElementById("panels"), { childList: true });
