@@ -309,3 +309,23 @@ async def test_daemon_runs_sonos_from_config(start_daemon: Any) -> None:
         assert household.speaker("Study").state.transport == Transport.PLAYING
     finally:
         await household.close()
+
+
+async def test_discovery_result_moves_a_known_speaker() -> None:
+    from integrations.discovery_scan import DiscoveredDevice
+
+    # Polls are a minute apart: only the discovery result can move the speaker.
+    async with rig(poll_interval=60) as r:
+        study = r.household.speaker("Study")
+        device_id = r.device("Study").id
+        await study.stop()
+        new_ip = fresh_addresses(1)[0]
+        await study.start(new_ip)
+        found = DiscoveredDevice("sonos", "Study", new_ip, 1400, study.uid, source="ssdp")
+        assert await r.sonos.discovered(found, add=False)
+        device = r.home.get(device_id)
+        assert device.available and device.info["host"] == new_ip
+        await r.do("Study", action=Action.SET_VOLUME, volume=33)
+        assert study.state.volume == 33
+        stranger = DiscoveredDevice("sonos", "Attic", "127.0.21.254", 1400, "RINCON_X")
+        assert not await r.sonos.discovered(stranger, add=False)

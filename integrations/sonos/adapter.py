@@ -20,28 +20,27 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import requests
 import soco
 from soco import events_asyncio
 from soco.core import SoCo
-from soco.exceptions import SoCoException, SoCoSlaveException, SoCoUPnPException
 
 from agent.devices import Action, Command, Device, DeviceState, Feature, Kind
 from agent.errors import (
     CommandTimeout,
     DeviceUnavailable,
     HomeError,
-    IntegrationError,
     NoSuchDevice,
     UnsupportedCommand,
 )
 from integrations.sonos import favourites as fav
 from integrations.sonos import speaker as sp
 from integrations.sonos.config import SonosConfig
+from integrations.sonos.errors import translate
 
 if TYPE_CHECKING:
     from agent.home import Home
     from agent.runtime import Runtime
+    from integrations.discovery_scan import DiscoveredDevice
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,6 +66,8 @@ class Speaker:
     resubscribe: bool = False
     # Reads are serialised so an older read can never land after a newer one.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # One (re)connection at a time: the watchdog and discovery may both try.
+    connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def device_id(self) -> str:
@@ -169,12 +170,31 @@ class SonosIntegration:
         if speaker is None:
             speaker = self.speakers[identity.uid] = Speaker(identity, zone)
             log.info("sonos: found %s (%s) at %s", identity.name, identity.uid, identity.ip)
-        elif speaker.soco is not zone:
-            log.info("sonos: %s moved from %s to %s", identity.name, speaker.identity.ip, zone)
-            await self._drop_subscriptions(speaker)
-            speaker.soco = zone
-        speaker.identity = identity
-        await self._connect(speaker)
+        async with speaker.connecting:
+            if speaker.available and speaker.soco is zone:
+                return  # connected meanwhile by someone else
+            if speaker.soco is not zone:
+                log.info("sonos: %s moved from %s to %s", identity.name, speaker.identity.ip, zone)
+                await self._drop_subscriptions(speaker)
+                speaker.soco = zone
+            speaker.identity = identity
+            await self._connect(speaker)
+
+    async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
+        """A speaker seen on the LAN: follow a known one to a new address; add new ones if asked."""
+        if self._home is None or found.kind != "sonos":
+            return False
+        speaker = self.speakers.get(found.unique_id)
+        if speaker is None and not add:
+            return False
+        if speaker is not None and speaker.available and speaker.soco.ip_address == found.host:
+            return True
+        try:
+            await self._attach(SoCo(found.host))
+        except (HomeError, ValueError) as err:
+            log.info("sonos: %s at %s did not answer: %s", found.name, found.host, err)
+            return False
+        return True
 
     async def _connect(self, speaker: Speaker) -> None:
         """Subscribe first, then read, so no change falls between the two."""
@@ -204,9 +224,12 @@ class SonosIntegration:
                 await self._refresh_now(speaker)
                 speaker.next_check = time.monotonic() + self.config.poll_interval
             else:
-                was_available = speaker.available
-                speaker.resubscribe = False
-                await self._connect(speaker)
+                async with speaker.connecting:
+                    if speaker.available and not speaker.resubscribe:
+                        return  # discovery reconnected it meanwhile
+                    was_available = speaker.available
+                    speaker.resubscribe = False
+                    await self._connect(speaker)
                 if not was_available:
                     log.info("sonos: %s is back", speaker.identity.name)
         except HomeError as err:
@@ -431,19 +454,11 @@ class SonosIntegration:
             return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), limit)
         except HomeError:
             raise
-        except (TimeoutError, requests.Timeout) as err:
-            raise CommandTimeout(f"{name} did not answer in time.") from err
-        except requests.HTTPError as err:
-            raise IntegrationError(f"{name} answered with an HTTP error: {err}") from err
-        except (requests.ConnectionError, OSError) as err:
-            raise DeviceUnavailable(f"{name} is not reachable right now.") from err
-        except SoCoSlaveException as err:
-            raise IntegrationError(f"{name} is grouped; its group leader must do that.") from err
-        except SoCoUPnPException as err:
-            detail = err.error_description or f"UPnP error {err.error_code}"
-            raise IntegrationError(f"{name} refused: {detail}.") from err
-        except (SoCoException, requests.RequestException, ValueError, KeyError) as err:
-            raise IntegrationError(f"{name} answered something unexpected: {err}") from err
+        except Exception as err:
+            translated = translate(err, name)
+            if translated is None:
+                raise
+            raise translated from err
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coro)
