@@ -61,6 +61,7 @@ MIGRATIONS = [
 CONFIRM_RE = re.compile(
     r"^\s*(?:(yes|y|ok|okay|confirm|confirmed)\b[\s,:.!-]*)?(\d{4})\s*[.!]*\s*$", re.I
 )
+BARE_YES_RE = re.compile(r"^\s*(yes|y|ok|okay|confirm|confirmed|sure|do it)\s*[.!]*\s*$", re.I)
 CANCEL_RE = re.compile(r"^\s*(no|nope|cancel|don'?t|never ?mind|stop)\s*[.!]*\s*$", re.I)
 MAX_ATTEMPTS = 3
 VERBS = {
@@ -125,7 +126,9 @@ class Challenge:
 class ConfirmOutcome:
     """What became of a confirmation attempt."""
 
-    status: Literal["done", "partial", "wrong_code", "expired", "cancelled", "nothing_pending"]
+    status: Literal[
+        "done", "partial", "wrong_code", "expired", "cancelled", "nothing_pending", "need_code"
+    ]
     text: str
     actions: list[dict[str, Any]] = field(default_factory=list)
 
@@ -287,6 +290,10 @@ class Policy:
             self.cancel(channel, sender)
             return ConfirmOutcome("cancelled", "Cancelled; nothing was done.")
         if not match:
+            if BARE_YES_RE.match(text) and self.pending(channel, sender) is not None:
+                return ConfirmOutcome(
+                    "need_code", "Please reply YES followed by the 4-digit code I sent."
+                )
             return None
         explicit = match.group(1) is not None
         code = match.group(2)

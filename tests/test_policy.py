@@ -76,6 +76,8 @@ async def test_unlock_needs_the_code_from_the_same_owner(house: tuple[Runtime, B
     code = code_of(reply)
     assert "within 2 minutes" in reply.text and locked(rt) is True
     assert reply.path == "local"
+    reply = await brain.handle(message("yes"), OWNER)
+    assert "4-digit code" in reply.text and code not in reply.text and locked(rt) is True
     wrong = "1111" if code != "1111" else "2222"
     reply = await brain.handle(message(f"YES {wrong}"), OWNER)
     assert "not the right code" in reply.text and locked(rt) is True

@@ -23,6 +23,14 @@ from hassil import Intents, TextSlotList, TextSlotValue, recognize_best
 from hassil.expression import TextChunk
 
 from agent.brain.local_answers import answer_state, answer_temperature, describe_action
+from agent.brain.local_data import (
+    EXTRA_SENTENCES,
+    HANDLED,
+    KINDS_OF_DOMAIN,
+    domain_of,
+    plain,
+    tool_for,
+)
 from agent.brain.reply import Reply, action_record
 from agent.devices import Action, Command, Device, Feature, Kind
 from agent.errors import AmbiguousTarget, HomeError, NoSuchDevice
@@ -39,103 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PhraseHandler = Callable[["InboundMessage", "ToolContext"], Awaitable[Reply]]
-
-HANDLED = {
-    "HassTurnOn",
-    "HassTurnOff",
-    "HassLightSet",
-    "HassClimateSetTemperature",
-    "HassClimateGetTemperature",
-    "HassGetState",
-    "HassSetPosition",
-    "HassMediaPause",
-    "HassMediaUnpause",
-    "HassMediaNext",
-    "HassMediaPrevious",
-    "HassSetVolume",
-    "HassSetVolumeRelative",
-    "HassMediaPlayerMute",
-    "HassMediaPlayerUnmute",
-}
-# Phrasings people use that the community sentences lack (English only).
-EXTRA_SENTENCES: dict[str, dict[str, list[dict[str, Any]]]] = {
-    "en": {
-        "HassLightSet": [
-            {
-                "sentences": [
-                    "(dim|brighten|lower|raise) [(<all>|<the>)] {area} <light> to "
-                    "{brightness}[([ ]%)| percent]",
-                    "(dim|brighten|lower|raise) [(<all>|<the>)] <light> <in> [<the>] {area} to "
-                    "{brightness}[([ ]%)| percent]",
-                ],
-                "slots": {"domain": "light"},
-            },
-            {
-                "sentences": [
-                    "(dim|brighten) [<the>] {name} [<light>] to {brightness}[([ ]%)| percent]",
-                    "<turn> [<the>] {name} [<light>] (up|down) to {brightness}[([ ]%)| percent]",
-                ],
-                "requires_context": {"domain": ["light"]},
-            },
-            {
-                "sentences": [
-                    "(dim|brighten) [(<all>|<the>)] {floor} [floor] <light> to "
-                    "{brightness}[([ ]%)| percent]",
-                ],
-                "slots": {"domain": "light"},
-            },
-            {
-                "sentences": ["[<set>] [(<all>|<the>)] {area} <light> [to] {color}"],
-                "slots": {"domain": "light"},
-            },
-            {
-                "sentences": [
-                    "[<set>] [<the>] {name} [<light>] to {color_temperature_names:temperature}",
-                    "make [<the>] {name} [<light>] {color_temperature_names:temperature}",
-                ],
-                "requires_context": {"domain": ["light"]},
-            },
-            {
-                "sentences": [
-                    "[<set>] [(<all>|<the>)] {area} <light> to "
-                    "{color_temperature_names:temperature}",
-                    "make [(<all>|<the>)] {area} <light> {color_temperature_names:temperature}",
-                ],
-                "slots": {"domain": "light"},
-            },
-        ],
-    }
-}
-DOMAINS: dict[Kind, str] = {
-    Kind.LIGHT: "light",
-    Kind.SWITCH: "switch",
-    Kind.FAN: "fan",
-    Kind.SPEAKER: "media_player",
-    Kind.CLIMATE: "climate",
-    Kind.COVER: "cover",
-    Kind.LOCK: "lock",
-    Kind.ALARM: "alarm_control_panel",
-    Kind.SENSOR: "sensor",
-    Kind.CAMERA: "camera",
-}
-BINARY_CLASSES = {"motion", "occupancy", "door", "window", "opening", "contact", "presence"}
-KINDS_OF_DOMAIN: dict[str, set[Kind]] = {
-    "light": {Kind.LIGHT},
-    "switch": {Kind.SWITCH},
-    "fan": {Kind.FAN},
-    "media_player": {Kind.SPEAKER},
-    "climate": {Kind.CLIMATE},
-    "cover": {Kind.COVER},
-    "lock": {Kind.LOCK},
-    "sensor": {Kind.SENSOR},
-    "binary_sensor": {Kind.SENSOR},
-}
-
-
-def plain(text: str) -> str:
-    """Lower case without punctuation or apostrophes ("Dobby, it's" → "dobby its")."""
-    text = text.lower().replace("’", "").replace("'", "")
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text)).strip()
 
 
 class Unclear(Exception):
@@ -162,12 +73,6 @@ class Plan:
 class _Phrases:
     handler: PhraseHandler
     phrases: list[str]
-
-
-def _domain(device: Device) -> str:
-    if device.kind == Kind.SENSOR and (device.device_class or "") in BINARY_CLASSES:
-        return "binary_sensor"
-    return DOMAINS.get(device.kind, device.kind.value)
 
 
 class LocalPath:
@@ -255,7 +160,9 @@ class LocalPath:
                 if not spoken:
                     continue
                 by_name.setdefault(spoken, []).append(device)
-                names.append(TextSlotValue(TextChunk(spoken), spoken, {"domain": _domain(device)}))
+                names.append(
+                    TextSlotValue(TextChunk(spoken), spoken, {"domain": domain_of(device)})
+                )
         areas: list[TextSlotValue] = []
         floors: dict[str, set[str]] = {}
         seen_areas: set[str] = set()
@@ -546,7 +453,7 @@ class LocalPath:
             groups = [(with_open, [commands[0]]), (without, [commands[1]])]
         else:
             groups = [(plan.devices, commands)]
-        tool = _tool_name(commands[0])
+        tool = tool_for(commands[0])
         args = {"target": plan.target_text or ", ".join(d.name for d in plan.devices)}
         actions: list[dict[str, Any]] = []
         done: list[str] = []
@@ -578,19 +485,3 @@ class LocalPath:
         else:
             text = self.soul.reply("failed", problem="; ".join(problems) or "nothing could do that")
         return Reply(text, "local", actions)
-
-
-def _tool_name(command: Command) -> str:
-    """The LLM tool that does the same thing (so `actions` look alike on both paths)."""
-    action = command.action
-    if action in (Action.TURN_ON, Action.SET_BRIGHTNESS, Action.SET_COLOR, Action.SET_COLOR_TEMP):
-        return "turn_on"
-    if action == Action.TURN_OFF:
-        return "turn_off"
-    if action in (Action.SET_TEMPERATURE, Action.SET_HVAC_MODE):
-        return "set_climate"
-    if action in (Action.OPEN, Action.CLOSE, Action.SET_POSITION, Action.STOP):
-        return "set_cover"
-    if action in (Action.LOCK, Action.UNLOCK):
-        return action.value
-    return "media_control"
