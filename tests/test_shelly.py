@@ -11,7 +11,7 @@ import pytest
 
 from agent.bus import Bus
 from agent.devices import Action, Command, Feature, Kind
-from agent.errors import DeviceUnavailable, UnsupportedCommand
+from agent.errors import AuthenticationFailed, DeviceUnavailable, UnsupportedCommand
 from agent.home import Home
 from integrations.discovery_scan import DiscoveredDevice
 from integrations.shelly.adapter import ShellyIntegration, create, split_host
@@ -182,3 +182,27 @@ async def test_http_rpc_endpoints(plug: ShellySimulator) -> None:
             assert (await resp.json())["error"]["code"] == 404
         async with http.get(f"{base}/shelly") as resp:
             assert (await resp.json())["gen"] == 2
+
+
+@pytest.mark.parametrize(("password", "works"), [("s3cret", True), ("wrong", False), (None, False)])
+async def test_password_protected_device(password: str | None, works: bool) -> None:
+    locked = demo_plug("127.0.0.1")
+    locked.password = "s3cret"
+    await locked.start()
+    spec: dict[str, Any] = {"host": locked.address, "password": password}
+    link = create(ShellyConfig.model_validate({"hosts": [spec]})).links[0]
+    home = Home(bus=Bus())
+    try:
+        async with aiohttp.ClientSession() as session:
+            runner = asyncio.create_task(link.run(session, home))
+            if not works:
+                with pytest.raises(AuthenticationFailed):
+                    await asyncio.wait_for(runner, 5)
+                return
+            await eventually(lambda: home.find(PLUG), timeout=5)
+            state = await link.execute(home, home.get(PLUG), Command(action=Action.TURN_ON))
+            assert state.on and locked.status["switch:0"]["output"] is True
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
+    finally:
+        await locked.stop()

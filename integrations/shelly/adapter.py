@@ -59,7 +59,9 @@ async def translate_errors(host: str, timeout: float | None) -> AsyncIterator[No
     except HomeError:
         raise
     except InvalidAuthError as err:
-        raise AuthenticationFailed(f"The Shelly at {host} needs a password.") from err
+        raise AuthenticationFailed(
+            f"The Shelly at {host} refused the password (set `password:` for it in the config)."
+        ) from err
     except (DeviceConnectionError, NotInitialized, aiohttp.ClientError, OSError) as err:
         raise DeviceUnavailable(f"The Shelly at {host} is not reachable.") from err
     except TimeoutError as err:
@@ -113,7 +115,12 @@ class ShellyLink:
         """Connect, register the components, follow NotifyStatus until the socket closes."""
         ip, port = split_host(self.spec.host)
         async with self.errors():
-            options = await process_ip_or_options(ConnectionOptions(ip, port=port))
+            password = self.spec.password
+            options = await process_ip_or_options(
+                ConnectionOptions(
+                    ip, username="admin" if password else None, password=password, port=port
+                )
+            )
             rpc = await RpcDevice.create(session, None, options)
         closed = asyncio.Event()
 

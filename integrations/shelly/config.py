@@ -12,6 +12,8 @@ class ShellyHost(Section):
 
     host: str = Field(min_length=1)
     area: str | None = None
+    # The device's password when "restrict login" is on (the user name is always admin).
+    password: str | None = None
 
 
 class ShellyConfig(Section):

@@ -10,8 +10,10 @@ changes. Components: `switch:<n>` (relay with power metering) and `light:<n>`
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -48,6 +50,9 @@ class ShellySimulator:
     mac: str = "A0B1C2D3E4F5"
     model: str = "SNPL-00116US"
     app: str = "PlugUS"
+    # With a password, every method but Shelly.GetDeviceInfo needs SHA-256 digest auth
+    # (user "admin", realm = the device id), as on a real device.
+    password: str | None = None
     # Watts drawn by what is plugged into each switch while it is on.
     loads: dict[int, float] = field(default_factory=dict)
     status: dict[str, Any] = field(default_factory=dict)
@@ -55,6 +60,7 @@ class ShellySimulator:
     requests: int = 0
     _sockets: dict[web.WebSocketResponse, str] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
+    _nonce: int = field(default_factory=lambda: secrets.randbelow(2**31))
 
     @property
     def device_id(self) -> str:
@@ -177,8 +183,8 @@ class ShellySimulator:
             "fw_id": "20241011-114455/1.4.4-g6d2a586",
             "ver": "1.4.4",
             "app": self.app,
-            "auth_en": False,
-            "auth_domain": None,
+            "auth_en": self.password is not None,
+            "auth_domain": self.device_id if self.password is not None else None,
         }
 
     def full_status(self) -> dict[str, Any]:
@@ -289,10 +295,36 @@ class ShellySimulator:
         raw = frame.get("params")
         params: dict[str, Any] = raw if isinstance(raw, dict) else {}
         try:
+            if frame["method"].lower() != "shelly.getdeviceinfo":
+                self._check_auth(frame.get("auth"))
             reply["result"] = await self.call(frame["method"], params)
         except RpcError as err:
             reply["error"] = {"code": err.code, "message": err.message}
         return reply
+
+    def _check_auth(self, auth: Any) -> None:
+        """Refuse (401 with a digest challenge) unless the frame carries a valid response."""
+        if self.password is None:
+            return
+        realm = self.device_id
+        if isinstance(auth, dict) and auth.get("nonce") == self._nonce:
+            ha1 = _sha256(f"admin:{realm}:{self.password}")
+            ha2 = _sha256("dummy_method:dummy_uri")
+            expected = _sha256(
+                f"{ha1}:{self._nonce}:{auth.get('nc')}:{auth.get('cnonce')}:auth:{ha2}"
+            )
+            if auth.get("username") == "admin" and secrets.compare_digest(
+                str(auth.get("response", "")), expected
+            ):
+                return
+        challenge = {
+            "auth_type": "digest",
+            "nonce": self._nonce,
+            "nc": 1,
+            "realm": realm,
+            "algorithm": "SHA-256",
+        }
+        raise RpcError(401, json.dumps(challenge))
 
     async def _shelly(self, request: web.Request) -> web.Response:
         self.requests += 1
@@ -306,8 +338,12 @@ class ShellySimulator:
                 params[key] = json.loads(value)
             except ValueError:
                 params[key] = value
+        method = request.match_info["method"]
+        if self.password is not None and method.lower() != "shelly.getdeviceinfo":
+            # HTTP digest auth is not simulated; say so rather than act unauthenticated.
+            return web.json_response({"code": 401, "message": "Unauthorized"}, status=401)
         try:
-            return web.json_response(await self.call(request.match_info["method"], params))
+            return web.json_response(await self.call(method, params))
         except RpcError as err:
             return web.json_response({"code": err.code, "message": err.message}, status=400)
 
@@ -340,6 +376,10 @@ class ShellySimulator:
         finally:
             self._sockets.pop(ws, None)
         return ws
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 METHODS = (
