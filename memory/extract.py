@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.brain.config import BrainConfig
-from memory.index import query_terms
+from memory.matching import query_terms
 from memory.recall import Memory, Outcome
 from memory.store import INFERRED, PROFILE
 

@@ -21,7 +21,8 @@ from agent.brain.config import BrainConfig
 from agent.bus import Bus, Notice
 from agent.errors import HomeError
 from memory.config import MemoryConfig
-from memory.index import Hit, MemoryIndex, query_terms, redact_calls, redact_text
+from memory.index import Hit, MemoryIndex
+from memory.matching import query_terms, redact_calls, redact_text, same_fact, supersedes
 from memory.store import (
     FACTS,
     INFERRED,
@@ -37,7 +38,7 @@ from memory.store import (
     clean_text,
     new_id,
 )
-from memory.vectors import EmbeddingsUnavailable, VectorIndex
+from memory.vectors import EmbeddingsUnavailable, VectorIndex, fuse
 
 log = logging.getLogger(__name__)
 
@@ -68,35 +69,6 @@ class Outcome:
             "memory": self.entry.to_json(),
             "replaced": [e.id for e in self.replaced],
         }
-
-
-def _words(text: str) -> tuple[set[str], set[str]]:
-    """Distinctive words (lightly stemmed) and numbers of a text."""
-    words, numbers = set(), set()
-    for term in query_terms(text, limit=64):
-        if any(c.isdigit() for c in term):
-            numbers.add(term)
-        else:
-            words.add(term[:-1] if len(term) > 3 and term.endswith("s") else term)
-    return words, numbers
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
-
-
-def same_fact(a: str, b: str) -> bool:
-    """Whether two texts say the same thing (near-identical words, identical numbers)."""
-    wa, na = _words(a)
-    wb, nb = _words(b)
-    return na == nb and _jaccard(wa, wb) >= 0.85
-
-
-def supersedes(new: str, old: str) -> bool:
-    """Whether `new` updates `old`: the same statement with different numbers."""
-    wn, nn = _words(new)
-    wo, no = _words(old)
-    return bool(nn) and bool(no) and nn != no and len(wn & wo) >= 2 and _jaccard(wn, wo) >= 0.75
 
 
 class Memory:
@@ -172,7 +144,14 @@ class Memory:
         if self.vectors is not None:
             try:
                 nearest = await self.vectors.nearest(query, pool)
-                hits = self._fuse(hits, nearest)
+                hits = fuse(
+                    hits,
+                    nearest,
+                    self.index,
+                    vector_weight=self.config.vector_weight,
+                    now=self.now().timestamp(),
+                    note_half_life_days=self.config.note_half_life_days,
+                )
                 self.vectors.last_error = None
             except EmbeddingsUnavailable as err:
                 if self.vectors.last_error is None:
@@ -184,35 +163,6 @@ class Memory:
             if (include_unverified or not h.entry.unverified) and (not restricted or h.entry.pinned)
         ]
         return chosen[:limit]
-
-    def _fuse(self, keyword: list[Hit], nearest: list[tuple[str, float]]) -> list[Hit]:
-        """Reciprocal-rank fusion of keyword and vector rankings, then recency and importance."""
-        from memory.index import recency
-
-        scores: dict[str, float] = {}
-        entries: dict[str, Entry] = {}
-        for rank, hit in enumerate(keyword):
-            scores[hit.entry.id] = scores.get(hit.entry.id, 0.0) + 1 / (60 + rank)
-            entries[hit.entry.id] = hit.entry
-        weight = self.config.vector_weight
-        for rank, (entry_id, _similarity) in enumerate(nearest):
-            entry = entries.get(entry_id) or self.index.get(entry_id)
-            if entry is None:
-                continue
-            entries[entry_id] = entry
-            scores[entry_id] = scores.get(entry_id, 0.0) + weight / (60 + rank)
-        now = self.now().timestamp()
-        fused = [
-            Hit(
-                e,
-                scores[i]
-                * recency(e, now, self.config.note_half_life_days)
-                * (0.94 + 0.02 * e.importance),
-            )
-            for i, e in entries.items()
-        ]
-        fused.sort(key=lambda h: h.score, reverse=True)
-        return fused
 
     def _standing(self) -> list[Entry]:
         """Pinned facts and the owner profile (cached until the index changes)."""
@@ -382,7 +332,7 @@ class Memory:
                     kind="note",
                     source=source,
                     date=now.date().isoformat(),
-                    section=doc_section(doc),
+                    section=doc.last_heading(),
                     file=name,
                 )
                 doc.blocks.append(entry)
@@ -536,16 +486,6 @@ class Memory:
         if self.vectors is not None:
             report["vectors"] = self.vectors.health()
         return report
-
-
-def doc_section(doc: Any) -> str:
-    """The heading a new daily-note line goes under (the last one, if any)."""
-    from memory.store import _HEADING
-
-    for block in reversed(doc.blocks):
-        if isinstance(block, str) and (m := _HEADING.match(block)):
-            return str(m.group(2))
-    return ""
 
 
 __all__ = ["FACTS", "INFERRED", "PINNED", "PROFILE", "Memory", "MemoryRequestError", "Outcome"]

@@ -171,6 +171,13 @@ class Document:
             insert_at += 1
         self.blocks.insert(insert_at, entry)
 
+    def last_heading(self) -> str:
+        """The text of the last heading (where a new daily-note line belongs)."""
+        for block in reversed(self.blocks):
+            if isinstance(block, str) and (match := _HEADING.match(block)):
+                return match.group(2)
+        return ""
+
     def render(self) -> str:
         """The file's text."""
         lines = [

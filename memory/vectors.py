@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from memory.index import MemoryIndex, text_hash
+from memory.index import Hit, MemoryIndex, recency, text_hash
+from memory.store import Entry
 
 log = logging.getLogger(__name__)
 
@@ -143,3 +144,35 @@ class VectorIndex:
     def health(self) -> dict[str, Any]:
         """How many vectors are loaded, and the last error."""
         return {"model": self.embedder.model, "vectors": len(self._ids), "error": self.last_error}
+
+
+def fuse(
+    keyword: list[Hit],
+    nearest: list[tuple[str, float]],
+    index: MemoryIndex,
+    *,
+    vector_weight: float,
+    now: float,
+    note_half_life_days: float,
+) -> list[Hit]:
+    """Reciprocal-rank fusion of keyword and vector rankings, then recency and importance."""
+    scores: dict[str, float] = {}
+    entries: dict[str, Entry] = {}
+    for rank, hit in enumerate(keyword):
+        scores[hit.entry.id] = scores.get(hit.entry.id, 0.0) + 1 / (60 + rank)
+        entries[hit.entry.id] = hit.entry
+    for rank, (entry_id, _similarity) in enumerate(nearest):
+        entry = entries.get(entry_id) or index.get(entry_id)
+        if entry is None:
+            continue
+        entries[entry_id] = entry
+        scores[entry_id] = scores.get(entry_id, 0.0) + vector_weight / (60 + rank)
+    fused = [
+        Hit(
+            e,
+            scores[i] * recency(e, now, note_half_life_days) * (0.94 + 0.02 * e.importance),
+        )
+        for i, e in entries.items()
+    ]
+    fused.sort(key=lambda h: h.score, reverse=True)
+    return fused

@@ -10,7 +10,8 @@ import pytest
 from agent.brain.tools import ToolContext, ToolRegistry
 from agent.store import Store
 from memory.config import MemoryConfig
-from memory.index import REDACTED, MemoryIndex
+from memory.index import MemoryIndex
+from memory.matching import REDACTED
 from memory.recall import Memory, MemoryRequestError
 from memory.store import MEMORY_FILE, PROFILE, MemoryFiles, parse
 from memory.tools import register_tools
