@@ -39,7 +39,8 @@ class CameraConfig(Section):
     # Notify only inside this span ("07:00-23:00"); events are logged regardless.
     active_hours: str | None = None
     detect_fps: float = Field(default=5.0, gt=0, le=30)
-    cooldown: float = Field(default=120.0, ge=0)
+    # Seconds before the same kind of event (person, vehicle, ...) is sent again.
+    cooldown: float = Field(default=30.0, ge=0)
     enabled: bool = True
 
     @field_validator("active_hours")

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 import urllib.request
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -90,7 +91,7 @@ class _Grabber:
         self.status = "starting"
         self.error = ""
         self.reconnects = 0
-        self._rate = 0.0
+        self._arrivals: deque[float] = deque(maxlen=50)
 
     def start(self) -> None:
         """Start the grabber thread (idempotent)."""
@@ -114,9 +115,7 @@ class _Grabber:
     def _publish(self, image: np.ndarray) -> None:
         now = time.time()
         with self._lock:
-            if self._frame is not None:
-                gap = max(now - self._frame.ts, 1e-3)
-                self._rate = 0.9 * self._rate + 0.1 / gap if self._rate else 1 / gap
+            self._arrivals.append(now)
             self._seq += 1
             self._frame = Frame(image, now, self._seq)
 
@@ -131,11 +130,15 @@ class _Grabber:
         frame = self.latest()
         age = time.time() - frame.ts if frame else None
         status = self.status
+        arrivals = list(self._arrivals)
+        # Frames over wall time: FFmpeg delivers in bursts, so 1/gap would lie.
+        span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else 0.0
+        rate = (len(arrivals) - 1) / span if span > 0 else 0.0
         if status == "ok" and (age is None or age > self.stale_after):
             status = "stale"
         return {
             "status": status,
-            "fps": round(self._rate, 1),
+            "fps": round(rate, 1),
             "last_frame_age": None if age is None else round(age, 2),
             "reconnects": self.reconnects,
             "error": self.error,
