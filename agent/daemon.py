@@ -44,6 +44,7 @@ COMPONENTS: list[str] = [
     "memory.component:create",
     "agent.messaging:create",
     "vision.component:create",
+    "integrations.discovery:create",
 ]
 
 

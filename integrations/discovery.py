@@ -149,6 +149,7 @@ class Discovery:
         """Nothing to close: each scan opens and closes its own sockets."""
 
     async def _loop(self) -> None:
+        await asyncio.sleep(self.config.first_scan_delay_seconds)
         while True:
             await self.scan_once()
             await asyncio.sleep(self.config.rescan_minutes * 60)

@@ -20,6 +20,9 @@ class DiscoveryConfig(Section):
     interfaces: list[str] = []
     auto_add: bool = False
     rescan_minutes: int = Field(default=30, ge=1)
+    # The daemon's first background scan waits this long, so a short-lived
+    # daemon (a test, a quick restart) sends nothing on the LAN.
+    first_scan_delay_seconds: float = Field(default=60.0, ge=0)
     scan_seconds: float = Field(default=3.0, ge=0.5, le=30)
     ssdp: bool = True
 

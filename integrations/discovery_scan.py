@@ -195,7 +195,8 @@ async def scan_mdns(interfaces: list[str] | None, duration: float = 3.0) -> list
         azc = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
     else:
         azc = AsyncZeroconf(ip_version=IPVersion.V4Only)
-    found: dict[tuple[str, str], DiscoveredDevice] = {}
+    # Keyed by address too: a clash of unique ids must not hide a device.
+    found: dict[tuple[str, str, str, int], DiscoveredDevice] = {}
     tasks: set[asyncio.Task[None]] = set()
 
     async def resolve(service_type: str, name: str) -> None:
@@ -210,7 +211,7 @@ async def scan_mdns(interfaces: list[str] | None, duration: float = 3.0) -> list
         )
         device = PARSERS[service_type](ad)
         if device is not None:
-            found[(device.kind, device.unique_id)] = device
+            found[(device.kind, device.unique_id, device.host, device.port)] = device
 
     def on_change(
         zeroconf: Any, service_type: str, name: str, state_change: ServiceStateChange
@@ -346,15 +347,15 @@ async def _sonos_room(session: aiohttp.ClientSession, location: str) -> str | No
 async def scan(
     interfaces: list[str] | None, duration: float = 3.0, *, ssdp: bool = True
 ) -> list[DiscoveredDevice]:
-    """mDNS and SSDP together, merged by (kind, unique id); mDNS wins on conflicts."""
+    """mDNS and SSDP together, merged by (kind, unique id, host); mDNS wins on conflicts."""
     started = time.monotonic()
     results = await asyncio.gather(
         scan_mdns(interfaces, duration),
         scan_ssdp(interfaces, min(duration, 2.0)) if ssdp else _nothing(),
     )
-    merged: dict[tuple[str, str], DiscoveredDevice] = {}
+    merged: dict[tuple[str, str, str], DiscoveredDevice] = {}
     for device in results[1] + results[0]:
-        merged[(device.kind, device.unique_id.lower())] = device
+        merged[(device.kind, device.unique_id.lower(), device.host)] = device
     log.info("discovery: %d found in %.1fs", len(merged), time.monotonic() - started)
     return sorted(merged.values(), key=lambda d: (d.kind, d.name.lower()))
 

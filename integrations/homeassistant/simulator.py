@@ -13,15 +13,21 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
+import socket
+import uuid
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
 from agent.simulation import DemoContext, DemoPart, free_port
 from integrations.homeassistant.sim_entities import FakeHass, ServiceError, State
 
+if TYPE_CHECKING:
+    from zeroconf.asyncio import AsyncServiceInfo
+
 log = logging.getLogger(__name__)
 HA_VERSION = "2025.1.0"
+SERVICE_TYPE = "_home-assistant._tcp.local."
 
 
 class HomeAssistantSimulator:
@@ -41,6 +47,7 @@ class HomeAssistantSimulator:
         self.host = host
         self.port = port or free_port(host)
         self.temperature_unit = temperature_unit
+        self.uuid = uuid.uuid4().hex
         self.accepting = True
         self.sockets: set[web.WebSocketResponse] = set()
         self.connections = 0
@@ -83,6 +90,26 @@ class HomeAssistantSimulator:
                 await ws.close(code=1001, message=b"going away")
         self.sockets.clear()
         self._subscribers.clear()
+
+    def service_info(self) -> AsyncServiceInfo:
+        """The `_home-assistant._tcp` advertisement a real instance makes."""
+        from zeroconf.asyncio import AsyncServiceInfo
+
+        return AsyncServiceInfo(
+            SERVICE_TYPE,
+            f"Demo Home.{SERVICE_TYPE}",
+            addresses=[socket.inet_aton(self.host)],
+            port=self.port,
+            properties={
+                "location_name": "Demo Home",
+                "uuid": self.uuid,
+                "version": HA_VERSION,
+                "internal_url": self.url,
+                "base_url": self.url,
+                "requires_api_password": "True",
+            },
+            server="homeassistant.local.",
+        )
 
     def config(self) -> dict[str, Any]:
         """What `/api/config` and `get_config` return."""
