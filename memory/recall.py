@@ -212,8 +212,8 @@ class Memory:
         if not lines:
             return ""
         header = (
-            "Long-term memory (the owner's memory files; [id] lets you update or forget one; "
-            "notes and inferred facts may be stale):"
+            "Long-term memory (the owner's memory files; pass an [id] to forget, or to "
+            "remember's replaces, to change one; notes and inferred facts may be stale):"
         )
         return "\n".join([header, *lines])
 
@@ -403,6 +403,8 @@ class Memory:
         terms = set(query_terms(entry.text, limit=64))
         self._forgotten = [*self._forgotten[-99:], terms]
         redacted = self.index.redact_transcripts(entry.text)
+        # What was forgotten stays private; that something was, is on the record.
+        self.note(f"Forgot memory {entry.id} at the owner's request", source="house")
         self._publish("forgotten", entry.id)
         log.info(
             "memory: %s forgotten (%d copies, %d messages redacted)",

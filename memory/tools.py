@@ -42,8 +42,9 @@ def register_tools(tools: ToolRegistry, memory: Memory) -> None:
         importance: int = 3,
         replaces: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Keep a durable fact for later: a preference, a person and their details, a schedule,
-        where something is, a standing instruction. Write one short standalone sentence.
+        """Keep a durable fact the owner tells you, even in passing and without being asked:
+        a preference, a person and their details, a schedule, where something is, a standing
+        instruction. Write one short standalone sentence.
         about_owner: it describes the owner (always shown to you). pinned: always shown.
         inferred: you concluded it rather than the owner saying it. importance: 1-5.
         replaces: ids of memories this one updates (they are removed)."""
@@ -100,7 +101,8 @@ def register_tools(tools: ToolRegistry, memory: Memory) -> None:
         }
 
     async def forget(ctx: ToolContext, memory_id: str) -> dict[str, Any]:
-        """Forget a memory for good, by its id (from the memory block or recall): it is removed
+        """When the owner asks you to forget something: forget a memory for good, by its id
+        (from the memory block or recall; use recall first if you need the id). It is removed
         from the files, the index and past conversations. Only the owner may ask for this."""
         if not _trusted_owner(ctx):
             raise NotAllowed("Only the owner can make the house forget something.")
