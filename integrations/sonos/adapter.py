@@ -108,7 +108,8 @@ class SonosIntegration:
             due = min([s.next_check for s in self.speakers.values()] + [self._next_discovery])
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(0.05, due - now))
+                async with asyncio.timeout(max(0.05, due - now)):
+                    await self._wake.wait()
             await self._check_due()
 
     async def stop(self) -> None:
@@ -119,7 +120,8 @@ class SonosIntegration:
         for speaker in self.speakers.values():
             await self._drop_subscriptions(speaker)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(events_asyncio.event_listener.async_stop(), 5)
+            async with asyncio.timeout(5):
+                await events_asyncio.event_listener.async_stop()
 
     # -- discovery --------------------------------------------------------------------
 
@@ -255,12 +257,10 @@ class SonosIntegration:
         for name in SERVICES:
             service = getattr(speaker.soco, name)
             try:
-                sub = await asyncio.wait_for(
-                    service.subscribe(
+                async with asyncio.timeout(self.config.request_timeout):
+                    sub = await service.subscribe(
                         requested_timeout=self.config.subscription_timeout, auto_renew=True
-                    ),
-                    self.config.request_timeout,
-                )
+                    )
             except Exception as err:  # aiohttp, SoCo or timeout: all mean "not reachable"
                 await self._drop_subscriptions(speaker)
                 raise DeviceUnavailable(
@@ -274,7 +274,8 @@ class SonosIntegration:
         subs, speaker.subscriptions = speaker.subscriptions, []
         for sub in subs:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(sub.unsubscribe(), 2)  # strict: no traceback logged
+                async with asyncio.timeout(2):
+                    await sub.unsubscribe()  # strict: no traceback logged
 
     def _on_event(self, speaker: Speaker, event: Any) -> None:
         """Apply an event (called on the loop by SoCo's listener)."""
@@ -409,7 +410,8 @@ class SonosIntegration:
             )
             if grouping:  # the group shows up in state once the topology event arrived
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._topology.wait(), 2)
+                    async with asyncio.timeout(2):
+                        await self._topology.wait()
             return await self._refresh_now(speaker)
         except (DeviceUnavailable, CommandTimeout) as err:
             await self._lost(speaker, err)
@@ -451,7 +453,8 @@ class SonosIntegration:
         name = speaker.identity.name if speaker else "Sonos"
         limit = self.config.request_timeout * 3 + self.config.discovery_timeout
         try:
-            return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), limit)
+            async with asyncio.timeout(limit):
+                return await asyncio.to_thread(fn, *args, **kwargs)
         except HomeError:
             raise
         except Exception as err:
