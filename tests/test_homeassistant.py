@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from integrations.homeassistant.adapter import HomeAssistantBridge
 from integrations.homeassistant.client import Connection, HomeAssistantError
 from integrations.homeassistant.config import HomeAssistantConfig
 from integrations.homeassistant.simulator import HomeAssistantSimulator
+from tests.conftest import RunningDaemon
 from tests.util import eventually
 
 pytestmark = pytest.mark.timeout(30)
@@ -192,3 +193,34 @@ async def test_entity_filters() -> None:
         assert {d.id for d in b.home.devices()} == ids
     finally:
         await _stop(b)
+
+
+async def test_daemon_imports_and_commands_through_the_api(
+    start_daemon: Callable[..., Awaitable[RunningDaemon]],
+) -> None:
+    """In a real daemon the HA devices show on /api/devices and take commands."""
+    sim = await HomeAssistantSimulator().start()
+    try:
+        daemon = await start_daemon(
+            {
+                "home": {"units": "imperial", "areas": {"pool": {"floor": "outside"}}},
+                "homeassistant": {"url": sim.url, "token": sim.token},
+                "discovery": {"enabled": False},
+            }
+        )
+
+        async def pool_listed() -> bool:
+            status, body = await daemon.api("GET", "/api/devices")
+            return status == 200 and any(d["id"] == POOL for d in body["devices"])
+
+        await eventually(pool_listed)
+        status, body = await daemon.api(
+            "POST",
+            f"/api/devices/{POOL}/commands",
+            {"action": "set_temperature", "temperature_c": f_to_c(84)},
+        )
+        assert status == 200, body
+        assert sim.hass.states["water_heater.pool_heater"]["attributes"]["temperature"] == 84.0
+        assert body["state"]["target_temperature_c"] == pytest.approx(f_to_c(84), abs=0.01)
+    finally:
+        await sim.stop()
