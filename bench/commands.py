@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/commands.py
 
-Prints, for 121 phrasings over the demo home (devices held in memory), the
+Prints, for 123 phrasings over the demo home (devices held in memory), the
 local path's coverage (phrasings meant for it that it handled), accuracy
 (handled ones that chose the right command and devices), false takes
 (phrasings meant for the LLM that it wrongly handled), and p50/p95 latency of
@@ -164,7 +164,9 @@ COMMANDS: list[tuple[str, str | None, set[str]]] = [
     ("make the living room cosy", None, set()),
     ("what's on in the house right now?", None, set()),
     ("turn on the garage sauna", None, set()),
-    ("play Radio Paradise in the kitchen", None, set()),
+    ("play Radio Paradise in the kitchen", "play_media", {"sonos:kitchen"}),
+    ("play dinner jazz on the study", "play_media", {"sonos:study"}),
+    ("play the greatest hits of 1987 in the kitchen", None, set()),
     ("remind me to water the plants tomorrow", None, set()),
     ("good night", None, set()),
     ("why is the basement so humid?", None, set()),

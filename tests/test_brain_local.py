@@ -180,3 +180,13 @@ def _on() -> Any:
     from agent.devices import Action, Command
 
     return Command(action=Action.TURN_ON)
+
+
+async def test_play_a_favourite_locally(imperial: tuple[Runtime, Brain]) -> None:
+    """ "Play Radio Paradise in the kitchen" picks the favourite; unknown ones hand over."""
+    rt, brain = imperial
+    reply = await brain.handle(message("play radio paradise in the kitchen"), OWNER)
+    assert reply.path == "local" and reply.actions[0]["tool"] == "play_music"
+    assert state(rt, "sonos:kitchen").media_title == "Radio Paradise"
+    reply = await brain.handle(message("play the greatest hits of 1987 in the kitchen"), OWNER)
+    assert reply.path == "none"

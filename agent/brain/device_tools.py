@@ -219,7 +219,8 @@ async def alarm(
     return await act(ctx, target, [command], Kind.ALARM)
 
 
-def _favourites(device: Device) -> list[str]:
+def favourites(device: Device) -> list[str]:
+    """The names of a speaker's favourites (stations, playlists)."""
     names: list[str] = []
     for item in device.info.get("favorites") or []:
         if isinstance(item, str):
@@ -231,26 +232,27 @@ def _favourites(device: Device) -> list[str]:
     return names
 
 
+def pick_favourite(speakers: list[Device], wanted: str) -> str:
+    """The one favourite a phrase names, or NoSuchDevice listing them (or the close ones)."""
+    known = {name for d in speakers for name in favourites(d)}
+    key = wanted.strip().lower()
+    exact = [f for f in known if f.lower() == key]
+    close = exact or [f for f in known if key in f.lower() or f.lower() in key]
+    if len(close) == 1:
+        return close[0]
+    if close:
+        raise AmbiguousTarget(f"Which one: {', '.join(sorted(close))}?", sorted(close))
+    listed = ", ".join(sorted(known)) or "none"
+    raise NoSuchDevice(f"No favourite matches {wanted!r}. Favourites: {listed}.")
+
+
 async def play_music(ctx: ToolContext, where: str, what: str) -> dict[str, Any]:
     """Play a favourite (radio station/playlist name) or a URL on speakers (name or area)."""
     probe = Command(action=Action.PLAY_MEDIA, media="x")
     speakers = resolve_targets(_home(ctx), where, probe, Kind.SPEAKER)
-    wanted = what.strip()
-    media = wanted
-    if not wanted.lower().startswith(("http://", "https://", "x-", "file:")):
-        favourites = {name for d in speakers for name in _favourites(d)}
-        exact = [f for f in favourites if f.lower() == wanted.lower()]
-        close = exact or [
-            f for f in favourites if wanted.lower() in f.lower() or f.lower() in wanted.lower()
-        ]
-        if len(close) != 1:
-            listed = ", ".join(sorted(favourites)) or "none"
-            raise NoSuchDevice(
-                f"No single favourite matches {what!r}. Favourites: {listed}."
-                if close == []
-                else f"Which one: {', '.join(sorted(close))}?"
-            )
-        media = close[0]
+    media = what.strip()
+    if not media.lower().startswith(("http://", "https://", "x-", "file:")):
+        media = pick_favourite(speakers, media)
     return await act(ctx, where, [Command(action=Action.PLAY_MEDIA, media=media)], Kind.SPEAKER)
 
 

@@ -386,6 +386,20 @@ class LocalPath:
         }
         if intent in simple:
             return Plan(intent, devices, [simple[intent]], target_text=target_text)
+        if intent == "HassMediaSearchAndPlay":
+            from agent.brain.device_tools import pick_favourite
+
+            able = [d for d in devices if Feature.PLAY_MEDIA in d.features]
+            try:
+                media = pick_favourite(able, str(self._entity(result, "search_query")))
+            except HomeError as err:
+                raise Unclear(str(err)) from None
+            return Plan(
+                intent,
+                able,
+                [Command(action=Action.PLAY_MEDIA, media=media)],
+                target_text=target_text,
+            )
         if intent == "HassSetVolume":
             level = int(self._entity(result, "volume_level"))
             return Plan(

@@ -51,6 +51,8 @@ def describe_action(done: list[str], command: Command, units: str) -> str:
         Action.NEXT: "on to the next track",
         Action.PREVIOUS: "back a track",
     }
+    if action == Action.PLAY_MEDIA:
+        return f"{who} playing {command.media}"
     if action == Action.SET_VOLUME:
         return f"{who} at volume {command.volume}%"
     if action == Action.MUTE:

@@ -25,6 +25,7 @@ HANDLED = {
     "HassSetVolumeRelative",
     "HassMediaPlayerMute",
     "HassMediaPlayerUnmute",
+    "HassMediaSearchAndPlay",
 }
 # Phrasings people use that the community sentences lack (English only).
 EXTRA_SENTENCES: dict[str, dict[str, list[dict[str, Any]]]] = {
@@ -124,6 +125,8 @@ def tool_for(command: Command) -> str:
         return "set_climate"
     if action in (Action.OPEN, Action.CLOSE, Action.SET_POSITION, Action.STOP):
         return "set_cover"
+    if action == Action.PLAY_MEDIA:
+        return "play_music"
     if action in (Action.LOCK, Action.UNLOCK):
         return action.value
     return "media_control"
