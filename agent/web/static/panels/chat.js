@@ -1,20 +1,37 @@
-// Chat panel: talk to the house (POST /api/chat), confirm high-risk commands
-// (POST /api/confirm), and see the recent conversation (GET /api/chat).
-// Vanilla ES module; the page's cookie carries the API token.
+// Chat panel: talk to the house (POST /api/chat), confirm high-risk commands with
+// their one-time code (POST /api/confirm), and see the recent conversation
+// (GET /api/chat). Uses the shell's window.homeclaw helpers; the cookie carries
+// the API token.
 
 const CONVERSATION = "web:owner";
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
+const STYLE = `
+#chat .chat-log { max-height: 26rem; overflow: auto; display: flex; flex-direction: column;
+  gap: .35rem; margin-bottom: .6rem; }
+#chat .chat-line { margin: 0; padding: .35rem .6rem; border-radius: .5rem; max-width: 85%;
+  overflow-wrap: anywhere; white-space: pre-wrap; }
+#chat .chat-user { align-self: flex-end; background: var(--line); }
+#chat .chat-house { align-self: flex-start; border: 1px solid var(--line); }
+#chat .chat-pending { color: var(--muted); }
+#chat .chat-form, #chat .chat-confirm { display: flex; gap: .4rem; flex-wrap: wrap;
+  align-items: center; }
+#chat .chat-form input { flex: 1; min-width: 12rem; }
+#chat .chat-path { font-size: .7rem; color: var(--muted); margin-left: .4rem; }
+`;
+
+// The shell's helpers (window.homeclaw), with small stand-ins if it is missing.
+const shell = window.homeclaw || {};
+const el =
+  shell.el ||
+  ((tag, attrs = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+    node.append(...children);
+    return node;
+  });
 
 async function call(method, path, body) {
+  if (shell.api) return shell.api(method, path, body);
   const response = await fetch(path, {
     method,
     credentials: "same-origin",
@@ -27,7 +44,7 @@ async function call(method, path, body) {
   } catch {
     data = { error: "http", detail: `HTTP ${response.status}` };
   }
-  return { status: response.status, data };
+  return { status: response.status, ok: response.ok, data };
 }
 
 function mount() {
@@ -50,11 +67,14 @@ function mount() {
     log,
     form,
   );
+  document.head.append(el("style", {}, STYLE));
   host.append(panel);
 
-  function line(who, text, extra = "") {
+  // Text goes in as text nodes: replies may quote device names or messages.
+  function line(who, text, extra = "", path = "") {
     const row = el("p", { class: `chat-line chat-${who} ${extra}`.trim() });
-    row.append(el("strong", {}, who === "user" ? "You: " : "House: "), text);
+    row.append(String(text));
+    if (path) row.append(el("span", { class: "chat-path", title: "who understood it" }, path));
     log.append(row);
     log.scrollTop = log.scrollHeight;
     return row;
@@ -103,7 +123,7 @@ function mount() {
     try {
       const { data } = await call("POST", "/api/chat", { text, conversation: CONVERSATION });
       thinking.remove();
-      line("house", data.reply ?? data.detail ?? "No answer.", `chat-path-${data.path || "none"}`);
+      line("house", data.reply ?? data.detail ?? "No answer.", "", data.path || "");
       if (data.confirmation && data.confirmation.code_required) confirmBox(data.confirmation);
     } catch (error) {
       thinking.remove();
