@@ -56,6 +56,7 @@ class TelegramFake:
         self._message_ids = itertools.count(1)
         self._arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._closing = False
 
     async def start(self) -> TelegramFake:
         """Listen on a free loopback port."""
@@ -71,6 +72,7 @@ class TelegramFake:
 
     async def stop(self) -> None:
         """Stop serving (and wake long polls so they end)."""
+        self._closing = True
         self._arrived.set()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -195,7 +197,7 @@ class TelegramFake:
             self.acknowledged = max(self.acknowledged, offset)
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
-        while not self.updates and time.monotonic() < deadline:
+        while not self.updates and not self._closing and time.monotonic() < deadline:
             self._arrived.clear()
             try:
                 async with asyncio.timeout(deadline - time.monotonic()):
