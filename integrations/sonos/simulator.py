@@ -61,7 +61,7 @@ class SonosHousehold:
 
     async def add(self, room: str, ip: str, *, volume: int = 25) -> FakeSpeaker:
         """Create and power on a player in a room."""
-        speaker = FakeSpeaker(self, room, ip, _uid_for(self.household_id, room))
+        speaker = FakeSpeaker(self, room, ip, _uid_for(room))
         speaker.state.volume = volume
         self.speakers[room] = speaker
         await speaker.start()
@@ -180,9 +180,9 @@ class _SsdpProtocol(asyncio.DatagramProtocol):
         self.household.answer_search(data, addr)
 
 
-def _uid_for(household_id: str, room: str) -> str:
-    """A stable RINCON uid per household and room (like a MAC-derived one)."""
-    digest = hashlib.sha1(f"{household_id}/{room}".encode()).hexdigest()[:12].upper()
+def _uid_for(room: str) -> str:
+    """A RINCON uid per room, the same every run (so demo device ids are stable)."""
+    digest = hashlib.sha1(f"homeclaw-demo/{room}".encode()).hexdigest()[:12].upper()
     return f"RINCON_{digest}01400"
 
 
