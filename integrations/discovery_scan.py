@@ -180,14 +180,34 @@ PARSERS: dict[str, Callable[[Advert], DiscoveredDevice | None]] = {
 }
 
 
+# The `kind` each service type yields.
+SERVICE_KINDS = {
+    "_sonos._tcp.local.": "sonos",
+    "_hue._tcp.local.": "hue",
+    "_wled._tcp.local.": "wled",
+    "_shelly._tcp.local.": "shelly",
+    "_home-assistant._tcp.local.": "homeassistant",
+    "_mqtt._tcp.local.": "mqtt",
+    "_googlecast._tcp.local.": "googlecast",
+    "_hap._tcp.local.": "homekit",
+}
+
+
 def _decode(props: dict[bytes, bytes | None]) -> dict[str, str]:
     return {
         k.decode(errors="replace"): (v or b"").decode(errors="replace") for k, v in props.items()
     }
 
 
-async def scan_mdns(interfaces: list[str] | None, duration: float = 3.0) -> list[DiscoveredDevice]:
-    """Browse the service types of interest for `duration` seconds and resolve each."""
+async def scan_mdns(
+    interfaces: list[str] | None,
+    duration: float = 3.0,
+    on_found: Callable[[DiscoveredDevice], None] | None = None,
+) -> list[DiscoveredDevice]:
+    """Browse the service types of interest for `duration` seconds and resolve each.
+
+    `on_found` is called as each device resolves (for progress and timing).
+    """
     from zeroconf import IPVersion, ServiceStateChange
     from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
@@ -212,6 +232,8 @@ async def scan_mdns(interfaces: list[str] | None, duration: float = 3.0) -> list
         device = PARSERS[service_type](ad)
         if device is not None:
             found[(device.kind, device.unique_id, device.host, device.port)] = device
+            if on_found is not None:
+                on_found(device)
 
     def on_change(
         zeroconf: Any, service_type: str, name: str, state_change: ServiceStateChange
