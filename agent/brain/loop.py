@@ -128,6 +128,9 @@ class AgentLoop:
             completion = await self.provider.complete(messages, None)
             final = completion.text or "I stopped there: that took too many steps."
         challenge: Challenge | None = ctx.extras.pop("confirmation", None)
+        if not final.strip() and challenge is None:
+            # Some models end a tool round with no words; never send an empty reply.
+            final = "Done." if actions and all(a["ok"] for a in actions) else "Hmm, no answer."
         confirmation = None
         if challenge is not None:
             confirmation = challenge.to_json()
