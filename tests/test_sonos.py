@@ -16,6 +16,7 @@ from agent.devices import Action, Command, Device, Feature, Kind
 from agent.errors import DeviceUnavailable, IntegrationError, NoSuchDevice, UnsupportedCommand
 from agent.home import Home
 from agent.simulation import LoopbackAddresses, free_port
+from agent.supervise import Supervisor
 from integrations.sonos.adapter import SonosIntegration
 from integrations.sonos.config import SonosConfig
 from integrations.sonos.sim_state import Transport
@@ -43,6 +44,7 @@ class Rig:
     home: Home
     sonos: SonosIntegration
     task: asyncio.Task[None]
+    supervisor: Supervisor
 
     def device(self, room: str) -> Device:
         """The home's device for a room's speaker."""
@@ -70,8 +72,10 @@ async def rig(*, max_timeout: int = 86400, **config: Any) -> AsyncIterator[Rig]:
         "discovery_timeout": 1.0,
         **config,
     }
-    home = Home(bus=Bus())
-    sonos = SonosIntegration(SonosConfig(**settings))
+    bus = Bus()
+    home = Home(bus=bus)
+    supervisor = Supervisor(bus)
+    sonos = SonosIntegration(SonosConfig(**settings), supervisor)
     home.integrations[sonos.name] = sonos
     task = asyncio.create_task(sonos.run(home))
     try:
@@ -81,7 +85,7 @@ async def rig(*, max_timeout: int = 86400, **config: Any) -> AsyncIterator[Rig]:
         )
         if task.done():
             task.result()
-        yield Rig(household, home, sonos, task)
+        yield Rig(household, home, sonos, task, supervisor)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -242,12 +246,17 @@ async def test_unreachable_speaker_is_unavailable_then_recovers() -> None:
         await study.stop()
         await eventually(lambda: not r.device("Study").available)
         assert r.device("Kitchen").available
+        health = r.supervisor.health["integration:sonos"]
+        await eventually(
+            lambda: (health.status, health.detail) == ("degraded", "unreachable: Study")
+        )
         with pytest.raises(DeviceUnavailable):
             await r.do("Study", action=Action.PLAY)
         study.state.volume = 12  # changed while it was off
         await study.start()
         await eventually(lambda: r.device("Study").available, timeout=8)
         assert r.device("Study").state.volume == 12
+        await eventually(lambda: health.status == "running")
         study.set_volume(55)  # events flow again after resubscribing
         await eventually(lambda: r.device("Study").state.volume == 55)
         await r.do("Study", action=Action.SET_VOLUME, volume=30)

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,10 +36,12 @@ from integrations.sonos import favourites as fav
 from integrations.sonos import speaker as sp
 from integrations.sonos.config import SonosConfig
 from integrations.sonos.errors import translate
+from integrations.sonos.speaker import Speaker
 
 if TYPE_CHECKING:
     from agent.home import Home
     from agent.runtime import Runtime
+    from agent.supervise import Supervisor
     from integrations.discovery_scan import DiscoveredDevice
 
 log = logging.getLogger(__name__)
@@ -51,37 +53,14 @@ FEATURES = frozenset(
 SERVICES = ("avTransport", "renderingControl", "zoneGroupTopology", "contentDirectory")
 
 
-@dataclass
-class Speaker:
-    """What the integration tracks about one speaker."""
-
-    identity: sp.Identity
-    soco: SoCo
-    available: bool = False
-    subscriptions: list[Any] = field(default_factory=list)
-    failures: int = 0
-    next_check: float = 0.0
-    refreshing: bool = False
-    dirty: bool = False
-    resubscribe: bool = False
-    # Reads are serialised so an older read can never land after a newer one.
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # One (re)connection at a time: the watchdog and discovery may both try.
-    connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def device_id(self) -> str:
-        """The stable device id (survives IP changes)."""
-        return f"sonos:{self.identity.uid}"
-
-
 class SonosIntegration:
     """Every Sonos speaker of the household, as one integration."""
 
     name = "sonos"
 
-    def __init__(self, config: SonosConfig) -> None:
+    def __init__(self, config: SonosConfig, supervisor: Supervisor | None = None) -> None:
         self.config = config
+        self._supervisor = supervisor
         self.speakers: dict[str, Speaker] = {}
         self.favourites: list[fav.Favourite] = []
         self._favourites_version: str | None = None
@@ -219,6 +198,17 @@ class SonosIntegration:
         await asyncio.gather(*(self._check(s) for s in due))
         if now >= self._next_discovery or any(not s.available for s in due):
             await self._discover()  # a speaker that moved shows up at its new address
+        self._report_health()
+
+    def _report_health(self) -> None:
+        """Degraded on the dashboard while some speaker is unreachable."""
+        if self._supervisor is None:
+            return
+        down = sorted(s.identity.name for s in self.speakers.values() if not s.available)
+        status, detail = (
+            ("degraded", "unreachable: " + ", ".join(down)) if down else ("running", "")
+        )
+        self._supervisor.set_status(f"integration:{self.name}", status, detail)
 
     async def _check(self, speaker: Speaker) -> None:
         try:
@@ -480,6 +470,6 @@ def _configure_soco(config: SonosConfig) -> None:
     soco.config.EVENT_LISTENER_IP = config.interface_addr
 
 
-def create(section: SonosConfig, rt: Runtime) -> SonosIntegration:
+def create(section: SonosConfig, rt: Runtime | None = None) -> SonosIntegration:
     """Build the integration from its config section (no I/O)."""
-    return SonosIntegration(section)
+    return SonosIntegration(section, rt.supervisor if rt is not None else None)

@@ -1,4 +1,7 @@
-"""Blocking reads and actions on one Sonos speaker (run them in a thread; SoCo does I/O).
+"""One Sonos speaker: what the integration tracks about it, and blocking reads and actions.
+
+The functions block (SoCo does network I/O even in property reads): run them
+in a thread.
 
 Reads produce the normalised `DeviceState` fields; transport and track come
 from the group coordinator, because a grouped speaker plays what its group
@@ -7,7 +10,8 @@ plays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from soco.core import (
@@ -57,6 +61,30 @@ class Reading:
 
     fields: dict[str, Any]
     group: tuple[str, ...]
+
+
+@dataclass
+class Speaker:
+    """What the integration tracks about one speaker."""
+
+    identity: Identity
+    soco: SoCo
+    available: bool = False
+    subscriptions: list[Any] = field(default_factory=list)
+    failures: int = 0
+    next_check: float = 0.0
+    refreshing: bool = False
+    dirty: bool = False
+    resubscribe: bool = False
+    # Reads are serialised so an older read can never land after a newer one.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # One (re)connection at a time: the watchdog and discovery may both try.
+    connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def device_id(self) -> str:
+        """The stable device id (survives IP changes)."""
+        return f"sonos:{self.identity.uid}"
 
 
 def identify(soco: SoCo, timeout: float) -> Identity:
