@@ -240,16 +240,15 @@ async def test_missed_runs_fire_once_within_the_grace_period(
 ) -> None:
     routines = home / "routines.yaml"
     routines.write_text(
-        routines.read_text()
-        + "  - name: every minute\n    cron: '* * * * *'\n    say: tick\n"
-        + "  - name: long ago\n    at: '03:00'\n    say: stale\n"
+        routines.read_text() + "  - name: every minute\n    cron: '* * * * *'\n    say: tick\n"
     )
     house = await start()
     jobs = {s["name"]: s["id"] for s in house.routines.schedules.list()}
+    stale = await house.tool("schedule", {"say": "stale", "in_minutes": 30})
     await stop(house)
-    # Ten runs of the every-minute job were missed; the 03:00 one is five hours late.
+    # Ten runs of the every-minute job were missed; the one-shot is five hours late.
     _set_next_run(home, jobs["every minute"], time.time() - 600)
-    _set_next_run(home, jobs["long ago"], time.time() - 5 * 3600)
+    _set_next_run(home, stale.value["id"], time.time() - 5 * 3600)
     house = await start()
     await eventually(lambda: "Reminder: tick" in house.outbox.sent)
     await asyncio.sleep(0.3)

@@ -48,6 +48,7 @@ class StepResult:
     failed: list[tuple[str, str]] = field(default_factory=list)
     said: str | None = None
     command: Command | None = None
+    noun: str = "devices"
 
     @property
     def ok(self) -> bool:
@@ -257,6 +258,11 @@ class RoutineRunner:
                 continue
             plan.devices.append(device)
             plan.commands[device.id] = command
+        kinds = {d.kind for d in plan.devices}
+        if kinds == {Kind.LIGHT}:
+            result.noun = "lights"
+        elif kinds == {Kind.SPEAKER}:
+            result.noun = "speakers"
         return plan
 
     async def _act(self, plan: _Plan, requested_by: str) -> None:
@@ -310,21 +316,12 @@ def undo_command(before: Device, command: Command) -> Command | None:
     return None
 
 
-def _group(names: list[str], home: Home, kind_word: str) -> str:
+def _group(names: list[str], noun: str) -> str:
     if len(names) > 3:
-        return f"{len(names)} {kind_word}"
+        return f"{len(names)} {noun}"
     if len(names) > 1:
         return ", ".join(names[:-1]) + " and " + names[-1]
     return names[0]
-
-
-def _kind_word(names: list[str], home: Home) -> str:
-    kinds = {d.kind for d in home.devices() if d.name in names}
-    if kinds == {Kind.LIGHT}:
-        return "lights"
-    if kinds == {Kind.SPEAKER}:
-        return "speakers"
-    return "devices"
 
 
 def _temperature(celsius: float | None, units: str) -> str:
@@ -337,7 +334,7 @@ def _temperature(celsius: float | None, units: str) -> str:
 
 def describe_done(result: StepResult, command: Command | None, home: Home, units: str) -> str:
     """What a step did, in a few words ("9 lights off", "Front door locked")."""
-    who = _group(result.done, home, _kind_word(result.done, home))
+    who = _group(result.done, result.noun)
     action = Action(result.action) if result.action else None
     words: dict[Action, str] = {
         Action.TURN_OFF: f"{who} off",
