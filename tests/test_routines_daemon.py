@@ -205,6 +205,10 @@ async def test_chat_changes_are_validated_and_written_back(
     assert "07:15" not in (home / "routines.yaml").read_text()
     missing = await house.tool("schedule", {"routine": "no such routine", "at": "07:00"})
     assert not missing.ok
+    deleted = await house.tool("delete_routine", {"name": "bedroom too warm"})
+    assert deleted.ok, deleted.detail
+    assert "bedroom too warm" not in (home / "routines.yaml").read_text()
+    assert house.routines.find("bedroom too warm") is None
 
 
 # -- schedules across restarts ---------------------------------------------------------

@@ -407,6 +407,24 @@ class Routines:
         assert saved is not None
         return saved
 
+    def delete_routine(self, name: str) -> str:
+        """Remove a routine from the file (refused while a schedule or routine uses it)."""
+        routine = self.find(name)
+        if routine is None:
+            raise RoutineError(f"There's no routine called “{name}”.")
+        users = [
+            r.name
+            for r in self.routines.values()
+            if any(s.routine and s.routine.lower() == routine.name.lower() for s in r.steps)
+        ] + [s.name or s.what() for s in self.schedule_configs if s.routine == routine.name]
+        if users:
+            raise RoutineError(f"{routine.name} is still used by: {', '.join(users)}.")
+        config, _ = self.file.remove(
+            "routines", lambda old: str(old.get("name", "")).lower() == routine.name.lower()
+        )
+        self.apply(config)
+        return routine.name
+
     def _check_what(self, what: ScheduleConfig) -> None:
         """A schedule must name a routine that exists and a step that is safe unattended."""
         if what.routine and self.find(what.routine) is None:

@@ -84,6 +84,13 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
             raise InvalidRoutine(str(err)) from None
         return routines_listing(routines, saved)
 
+    async def delete_routine(ctx: ToolContext, name: str) -> dict[str, Any]:
+        """Delete a routine by name (its phrases and times go with it)."""
+        try:
+            return {"deleted": routines.delete_routine(name)}
+        except ConfigError as err:
+            raise InvalidRoutine("; ".join(err.problems)) from None
+
     async def schedule(
         ctx: ToolContext,
         routine: str | None = None,
@@ -159,6 +166,7 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
         run_routine,
         list_routines,
         create_or_update_routine,
+        delete_routine,
         schedule,
         list_schedules,
         cancel_schedule,
