@@ -19,6 +19,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from agent.client import reachable_home
 from agent.config import Config, ConfigError, HomePaths, load_config
 from agent.errors import HomeError
 
@@ -57,10 +58,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _config(args: argparse.Namespace) -> Config:
-    paths = HomePaths.from_env(args.home)
+    # A running `homeclaw demo` keeps its own home: its config says to search loopback.
+    paths = reachable_home(HomePaths.from_env(args.home))
     if not paths.config.exists():
         return Config()
     return load_config(paths.config)
+
+
+def _running_device_ids(args: argparse.Namespace) -> list[str]:
+    """Device ids of the running daemon, if any (a device at a new IP is not "new")."""
+    from agent.client import DaemonUnreachable, api
+
+    try:
+        paths = reachable_home(HomePaths.from_env(args.home))
+        listed = api(paths, "GET", "/api/devices", timeout=3)
+    except (DaemonUnreachable, FileNotFoundError, OSError):
+        return []
+    devices = listed.get("devices", []) if isinstance(listed, dict) else []
+    return [str(d.get("id")) for d in devices if isinstance(d, dict)]
 
 
 def to_yaml(data: Any) -> str:
@@ -105,7 +120,8 @@ def _discover(args: argparse.Namespace) -> int:
         print(f"homeclaw: cannot search on {interfaces or 'all interfaces'}: {err}")
         return 1
     elapsed = time.monotonic() - started
-    described = [describe(d, config) for d in found]
+    known = _running_device_ids(args)
+    described = [describe(d, config, device_ids=known) for d in found]
     if args.json:
         report = {"interfaces": interfaces or [], "seconds": round(elapsed, 2), "found": described}
         print(json.dumps(report, indent=2))

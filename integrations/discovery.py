@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
 
@@ -80,8 +81,13 @@ def _hosts(items: Any) -> set[str]:
     return {str(getattr(item, "host", item)) for item in items}
 
 
-def is_configured(device: DiscoveredDevice, config: Config, home: Home | None = None) -> bool:
-    """Whether the config (or the running home) already has this device."""
+def is_configured(
+    device: DiscoveredDevice,
+    config: Config,
+    home: Home | None = None,
+    device_ids: Iterable[str] = (),
+) -> bool:
+    """Whether the config (or the running home, or these device ids) already has it."""
     if {device.host, device.address, f"{device.host}:{device.port}"} & configured_addresses(
         config, device.kind
     ):
@@ -89,8 +95,10 @@ def is_configured(device: DiscoveredDevice, config: Config, home: Home | None = 
     if device.kind == "hue" and config.hue:
         if any((b.bridge_id or "").lower() == device.unique_id for b in config.hue.bridges):
             return True
+    uid = device.unique_id.lower()
+    if any(i.lower().startswith(f"{device.kind}:") and uid in i.lower() for i in device_ids):
+        return True
     if home is not None:
-        uid = device.unique_id.lower()
         for known in home.devices(integration=device.kind):
             if uid in known.id.lower() or uid == str(known.info.get("unique_id", "")).lower():
                 return True
@@ -110,11 +118,16 @@ def needs_pairing(device: DiscoveredDevice, config: Config) -> bool:
     return device.needs_pairing
 
 
-def describe(device: DiscoveredDevice, config: Config, home: Home | None = None) -> dict[str, Any]:
+def describe(
+    device: DiscoveredDevice,
+    config: Config,
+    home: Home | None = None,
+    device_ids: Iterable[str] = (),
+) -> dict[str, Any]:
     """The JSON shape shown by the CLI, the API and the brain's tool."""
     return {
         **device.to_json(),
-        "configured": is_configured(device, config, home),
+        "configured": is_configured(device, config, home, device_ids),
         "needs_pairing": needs_pairing(device, config),
         "supported": bool(device.config_snippet),
     }

@@ -7,6 +7,7 @@ and run in this one module, serially.
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import socket
 import time
@@ -314,3 +315,37 @@ async def test_demo_home_is_discoverable(tmp_path: Path) -> None:
         await advertiser.close()
         for part in parts:
             await part.stop()
+
+
+async def test_cli_discover_json_and_hue_pair(
+    advertised: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`homeclaw discover --json` lists our services; `hue-pair` waits for the button."""
+    from agent.cli import main
+    from integrations.hue.simulator import demo_bridge
+
+    home = ["--home", str(tmp_path / "home")]
+    argv = [*home, "discover", "--interface", "127.0.0.1", "--seconds", "2", "--json"]
+    for _ in range(3):  # best effort, as in scan_for
+        assert await asyncio.to_thread(main, argv) == 0
+        report = json.loads(capsys.readouterr().out)
+        ours = [d for d in report["found"] if TAG.lower() in d["unique_id"].lower()]
+        if len(ours) >= 5:
+            break
+    assert report["interfaces"] == ["127.0.0.1"]
+    hue = next(d for d in ours if d["kind"] == "hue")
+    assert hue["needs_pairing"] and not hue["configured"] and hue["supported"]
+
+    bridge = demo_bridge("127.0.0.1", auto_press_after=0.5)
+    await bridge.start()
+    try:
+        argv = [*home, "hue-pair", bridge.address, "--timeout", "5", "--json"]
+        assert await asyncio.to_thread(main, argv) == 0
+        paired = json.loads(capsys.readouterr().out)
+        assert paired["app_key"] in bridge.users
+        assert paired["config"]["hue"]["bridges"][0]["host"] == bridge.address
+        argv = [*home, "hue-pair", "127.0.0.1:1", "--timeout", "1"]
+        assert await asyncio.to_thread(main, argv) == 1
+        assert "Not paired" in capsys.readouterr().out
+    finally:
+        await bridge.stop()
