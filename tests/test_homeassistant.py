@@ -224,3 +224,25 @@ async def test_daemon_imports_and_commands_through_the_api(
         assert body["state"]["target_temperature_c"] == pytest.approx(f_to_c(84), abs=0.01)
     finally:
         await sim.stop()
+
+
+async def test_follows_home_assistant_to_a_new_address(bridged: Bridged) -> None:
+    """Discovery at our address teaches the uuid; the same uuid elsewhere moves the bridge."""
+    from integrations.discovery_scan import DiscoveredDevice
+
+    here = DiscoveredDevice("homeassistant", "Demo Home", "127.0.0.1", bridged.sim.port, "uuid-1")
+    assert await bridged.bridge.discovered(here, add=False)
+    moved_sim = await HomeAssistantSimulator(token=bridged.sim.token).start()
+    try:
+        moved_sim.hass.set_state("climate.spa", "off")
+        stranger = DiscoveredDevice("homeassistant", "Other", "127.0.0.1", moved_sim.port, "uuid-2")
+        assert not await bridged.bridge.discovered(stranger, add=True)
+        there = DiscoveredDevice(
+            "homeassistant", "Demo Home", "127.0.0.1", moved_sim.port, "uuid-1"
+        )
+        assert await bridged.bridge.discovered(there, add=False)
+        await eventually(lambda: bridged.bridge.connects == 2, timeout=10)
+        assert moved_sim.connections == 1 and bridged.bridge.url == moved_sim.url
+        assert bridged.home.get("homeassistant:climate.spa").state.hvac_mode == "off"
+    finally:
+        await moved_sim.stop()

@@ -13,6 +13,7 @@ import logging
 import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import aiohttp
 
@@ -30,6 +31,7 @@ from integrations.homeassistant.entities import (
 if TYPE_CHECKING:
     from agent.home import Home
     from agent.runtime import Runtime
+    from integrations.discovery_scan import DiscoveredDevice
 
 log = logging.getLogger(__name__)
 StatusFn = Callable[[str, str, str], None]
@@ -53,6 +55,8 @@ class HomeAssistantBridge:
         self._raced: list[dict[str, Any]] = []
         self._stopping = False
         self.connects = 0
+        self.url = config.url
+        self.instance_id: str | None = None  # HA's uuid, learned from discovery
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -64,7 +68,7 @@ class HomeAssistantBridge:
             while not self._stopping:
                 conn = Connection(
                     session,
-                    self.config.url,
+                    self.url,
                     self.config.token,
                     timeout=self.config.request_timeout,
                     on_event=self._on_event,
@@ -114,6 +118,22 @@ class HomeAssistantBridge:
         # Home already holds the confirmed state here.
         return None
 
+    async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
+        """Learn our HA's uuid at its address; follow it when it shows up at a new one."""
+        if found.kind != "homeassistant":
+            return False
+        url = urlparse(self.url)
+        if (found.host, found.port) == (url.hostname, url.port or 8123):
+            self.instance_id = found.unique_id
+            return True
+        if self.instance_id is None or found.unique_id != self.instance_id:
+            return False
+        self.url = f"{url.scheme}://{found.host}:{found.port}"
+        log.info("homeassistant: %s moved to %s; reconnecting", self.instance_id, self.url)
+        if self._conn is not None:
+            await self._conn.close()  # the run loop reconnects to the new address
+        return True
+
     # -- import ---------------------------------------------------------------
 
     async def _connect(self, conn: Connection, home: Home) -> None:
@@ -134,8 +154,8 @@ class HomeAssistantBridge:
             self._importing = False
         self._conn = conn
         self.connects += 1
-        log.info("homeassistant: connected to %s (%d entities)", self.config.url, len(states))
-        self._set_status("running", f"connected to {self.config.url}")
+        log.info("homeassistant: connected to %s (%d entities)", self.url, len(states))
+        self._set_status("running", f"connected to {self.url}")
 
     async def _load_registries(self, conn: Connection) -> None:
         """Areas come from the entity, else from its device (as HA assigns them)."""
