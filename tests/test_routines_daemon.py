@@ -73,9 +73,9 @@ class House:
         routines: Routines = self.daemon.rt.services["routines"]
         return routines
 
-    async def tool(self, name: str, args: dict[str, Any]) -> Any:
+    async def tool(self, name: str, args: dict[str, Any], **ctx_args: Any) -> Any:
         """Call a brain tool as the owner would through chat."""
-        ctx = ToolContext(channel="cli", sender="owner", runtime=self.daemon.rt)
+        ctx = ToolContext(channel="cli", sender="owner", runtime=self.daemon.rt, **ctx_args)
         return await self.daemon.rt.tools.call(name, args, ctx)
 
 
@@ -166,6 +166,13 @@ async def test_chat_changes_are_validated_and_written_back(
 ) -> None:
     house = await start()
     before = (home / "routines.yaml").read_text()
+    step = {"target": "Porch light", "action": "turn_off"}
+    injected = await house.tool("schedule", {"step": step, "in_minutes": 5}, untrusted=True)
+    assert not injected.ok and injected.error == "not_allowed"
+    guest = await house.tool(
+        "create_or_update_routine", {"name": "x", "steps": [step]}, role="guest"
+    )
+    assert not guest.ok and guest.error == "not_allowed"
     bad = await house.tool(
         "create_or_update_routine",
         {"name": "sleepy time", "steps": [{"target": "Front door", "action": "unlock"}]},

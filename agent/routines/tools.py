@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from agent.brain.tools import ToolContext
 from agent.config import ConfigError
-from agent.errors import HomeError
+from agent.errors import HomeError, NotAllowed
 from agent.routines.config import (
     RoutineConfig,
     ScheduleConfig,
@@ -33,11 +33,21 @@ class InvalidRoutine(HomeError):
     kind = "invalid"
 
 
+def _may_change(ctx: ToolContext) -> None:
+    """Standing automations come from the owner or family, never from untrusted text."""
+    if ctx.untrusted:
+        raise NotAllowed("Routines and schedules change only when the owner asks.")
+    if ctx.role == "guest":
+        raise NotAllowed("Guests can't change the house's routines or schedules.")
+
+
 def register(registry: ToolRegistry, routines: Routines) -> None:
     """Register the routine tools on the brain's registry."""
 
     async def run_routine(ctx: ToolContext, name: str) -> dict[str, Any]:
         """Run a routine now by name (e.g. "sleepy time"); returns what each step did."""
+        if ctx.untrusted:
+            raise NotAllowed("A routine runs only when someone asks for it.")
         result = await routines.run(name, requested_by=f"routine:{name}")
         return result.to_json()
 
@@ -64,6 +74,7 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
         Phrases, schedules and when-triggers not given are kept as they were.
         Routines can never unlock, disarm or open a garage door.
         """
+        _may_change(ctx)
         old = routines.find(name)
         data: dict[str, Any] = {
             "name": old.name if old else name,
@@ -86,6 +97,7 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
 
     async def delete_routine(ctx: ToolContext, name: str) -> dict[str, Any]:
         """Delete a routine by name (its phrases and times go with it)."""
+        _may_change(ctx)
         try:
             return {"deleted": routines.delete_routine(name)}
         except ConfigError as err:
@@ -112,6 +124,7 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
         (repeating), sun "sunset"/"sunrise" with offset_minutes (repeating), or cron.
         Repeating schedules are saved to routines.yaml; one-shots are kept until they fire.
         """
+        _may_change(ctx)
         what = ScheduleConfig.model_validate(
             {"routine": routine, "say": say, "step": step, "at": "00:00", "name": name}
         )
@@ -154,6 +167,7 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
 
     async def cancel_schedule(ctx: ToolContext, id: str) -> dict[str, Any]:
         """Cancel a schedule by the id list_schedules gives."""
+        _may_change(ctx)
         try:
             removed = routines.cancel(id)
         except ConfigError as err:
