@@ -41,6 +41,35 @@ _ARM_SERVICES = {
     "night": "alarm_arm_night",
     "vacation": "alarm_arm_vacation",
 }
+_SWITCHABLE = {"light", "switch", "input_boolean", "fan", "climate", "water_heater", "media_player"}
+_HEATERS = {"climate", "water_heater"}
+# Which domains each action can reach (anything else is refused before any call).
+_ACTION_DOMAINS: dict[Action, set[str]] = {
+    Action.TURN_ON: _SWITCHABLE,
+    Action.TURN_OFF: _SWITCHABLE,
+    Action.TOGGLE: _SWITCHABLE,
+    Action.SET_BRIGHTNESS: {"light", "fan"},
+    Action.SET_COLOR: {"light"},
+    Action.SET_COLOR_TEMP: {"light"},
+    Action.SET_TEMPERATURE: _HEATERS,
+    Action.SET_HVAC_MODE: _HEATERS,
+    Action.ACTIVATE_PRESET: _HEATERS,
+    Action.SET_POSITION: {"cover"},
+    Action.OPEN: {"cover"},
+    Action.CLOSE: {"cover"},
+    Action.STOP: {"cover"},
+    Action.LOCK: {"lock"},
+    Action.UNLOCK: {"lock"},
+    Action.ARM: {"alarm_control_panel"},
+    Action.DISARM: {"alarm_control_panel"},
+    Action.PLAY: {"media_player"},
+    Action.PAUSE: {"media_player"},
+    Action.NEXT: {"media_player"},
+    Action.PREVIOUS: {"media_player"},
+    Action.SET_VOLUME: {"media_player"},
+    Action.MUTE: {"media_player"},
+    Action.PLAY_MEDIA: {"media_player"},
+}
 _MOTION_CLASSES = {"motion", "occupancy", "presence", "moving"}
 _CONTACT_CLASSES = {"door", "window", "opening", "garage_door"}
 
@@ -253,14 +282,16 @@ def service_call(
     a = command.action
     data: dict[str, Any] = {}
     service: str | None = None
+    if domain not in _ACTION_DOMAINS.get(a, set()):
+        raise UnsupportedCommand(f"{device.name} can't {a.value.replace('_', ' ')}.")
     if a in (Action.TURN_ON, Action.TURN_OFF, Action.TOGGLE):
         service = a.value
         if domain == "water_heater" and a is Action.TOGGLE:
             service = "turn_off" if device.state.on else "turn_on"
-    elif a is Action.SET_BRIGHTNESS and domain == "light":
-        service, data = "turn_on", {"brightness_pct": command.brightness}
     elif a is Action.SET_BRIGHTNESS and domain == "fan":
         service, data = "set_percentage", {"percentage": command.brightness}
+    elif a is Action.SET_BRIGHTNESS:
+        service, data = "turn_on", {"brightness_pct": command.brightness}
     elif a is Action.SET_COLOR:
         service, data = "turn_on", {"rgb_color": list(command.color or ())}
     elif a is Action.SET_COLOR_TEMP:
@@ -300,7 +331,7 @@ def service_call(
     elif a is Action.PLAY_MEDIA:
         service = "play_media"
         data = {"media_content_id": command.media, "media_content_type": "music"}
-    if service is None:
+    if service is None:  # unreachable while _ACTION_DOMAINS and the branches agree
         raise UnsupportedCommand(f"{device.name} can't {a.value.replace('_', ' ')}.")
     if alarm_code and domain in ("alarm_control_panel", "lock"):
         data["code"] = alarm_code
