@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.devices import Action, Command, Device, Feature, Kind, Risk
 from agent.errors import ConfirmationRequired, DeviceUnavailable, HomeError, NoSuchDevice
+from agent.naming import PLURAL_KIND_WORDS, QUANTIFIERS, normalise
 from agent.routines.config import RoutineConfig, StepConfig, parse_duration, parse_temperature
 
 if TYPE_CHECKING:
@@ -230,6 +231,8 @@ class RoutineRunner:
         if step.target is None:
             return plan
         resolution = self.home.resolve(step.target)
+        if not resolution.ok and resolution.status == "none" and _is_group(step.target):
+            return plan  # "all speakers" in a home without speakers: nothing to do
         if not resolution.ok:
             reason = "isn't in the home" if resolution.status == "none" else resolution.message
             result.failed.append((step.target, reason))
@@ -302,6 +305,12 @@ class RoutineRunner:
         await asyncio.gather(*(one(d) for d in targets))
         order = {d.name: i for i, d in enumerate(plan.devices)}
         plan.result.done.sort(key=lambda n: order.get(n, 0))
+
+
+def _is_group(target: str) -> bool:
+    """Whether a target names a group ("all lights", "every speaker", "the shades")."""
+    words = normalise(target).split()
+    return any(w in QUANTIFIERS or w in PLURAL_KIND_WORDS for w in words)
 
 
 def undo_command(before: Device, command: Command) -> Command | None:
