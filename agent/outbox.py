@@ -406,7 +406,9 @@ class Outbox:
                 log.info(
                     "outbox: message %d was accepted before (%s)", message.id, found.provider_id
                 )
-                self._mark_sent(message, found)
+                recovered = "recovered after an interruption: the provider had accepted it"
+                note = "; ".join(n for n in (found.note, recovered) if n)
+                self._mark_sent(message, Sent(found.provider_id, found.status, found.channel, note))
                 return
         started = time.time()
         self._set(

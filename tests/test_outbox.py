@@ -138,6 +138,7 @@ async def test_crash_after_provider_accepted_is_reconciled_not_resent(
             lambda: (m := row_of(second.outbox, message_id))["status"] != "sending" and m
         )
         assert row["provider_id"] == created.sid
+        assert "recovered after an interruption" in row["note"]
         assert len(fake.sent_to(OWNER)) == 1
     finally:
         await second.stop()

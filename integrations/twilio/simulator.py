@@ -112,7 +112,8 @@ class TwilioFake:
         self.messages: list[FakeMessage] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every API call
         self.fail_next = 0  # this many creates answer 500
-        self.latency = 0.0
+        self.latency = 0.0  # delay before a create is recorded
+        self.accept_latency = 0.0  # delay after it is recorded: "accepted, no answer yet"
         self.phone_media: dict[str, bytes] = {}
         self.phones: dict[str, Phone] = {}
         self._runner: web.AppRunner | None = None
@@ -213,6 +214,8 @@ class TwilioFake:
             status_callback=str(form["StatusCallback"]) if "StatusCallback" in form else None,
         )
         self.messages.append(message)
+        if self.accept_latency:
+            await asyncio.sleep(self.accept_latency)
         if self.deliver:
             task = asyncio.create_task(self._progress(message))
             self._tasks.add(task)
