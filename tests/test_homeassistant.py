@@ -246,3 +246,30 @@ async def test_follows_home_assistant_to_a_new_address(bridged: Bridged) -> None
         assert bridged.home.get("homeassistant:climate.spa").state.hvac_mode == "off"
     finally:
         await moved_sim.stop()
+
+
+async def test_garage_door_moves_through_opening() -> None:
+    """Opening the garage needs confirmation, then reports opening → open as it travels."""
+    from integrations.homeassistant.sim_entities import FakeHass
+
+    sim = await HomeAssistantSimulator(FakeHass.demo(garage_travel=0.3)).start()
+    home = Home(bus=Bus())
+    bridge = HomeAssistantBridge(HomeAssistantConfig(url=sim.url, token=sim.token))
+    home.integrations[bridge.name] = bridge
+    task = asyncio.create_task(bridge.run(home))
+    garage = "homeassistant:cover.garage_door"
+    try:
+        await eventually(lambda: bridge.connects == 1)
+        with pytest.raises(ConfirmationRequired):
+            await home.execute(garage, Command(action=Action.OPEN), requested_by="t")
+        device = await home.execute(
+            garage, Command(action=Action.OPEN), requested_by="t", confirmed=True
+        )
+        assert device.state.moving == "opening"
+        await eventually(lambda: home.get(garage).state.position == 100)
+        assert home.get(garage).state.moving is None
+    finally:
+        await bridge.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await sim.stop()

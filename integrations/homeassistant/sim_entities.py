@@ -7,6 +7,7 @@ real integrations do, so the adapter parses what a real HA would send.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from collections.abc import Callable
@@ -38,6 +39,8 @@ class Entity:
     attributes: dict[str, Any]
     area_id: str | None = None
     device_id: str | None = None
+    # Seconds a cover takes to move (it reports opening/closing meanwhile); 0 = instant.
+    travel_seconds: float = 0.0
 
 
 # Areas of the demo HA (id → name), as its area registry lists them.
@@ -53,7 +56,7 @@ DEMO_AREAS = {
 _CLIMATE_FEATURES = 1 | 128 | 256
 
 
-def demo_entities() -> list[Entity]:
+def demo_entities(garage_travel: float = 0.0) -> list[Entity]:
     """The demo home's Home Assistant: pool, spa, blinds, alarm, thermostat, garage."""
     return [
         Entity(
@@ -122,6 +125,7 @@ def demo_entities() -> list[Entity]:
                 "supported_features": 1 | 2 | 8,
             },
             area_id="garage",
+            travel_seconds=garage_travel,
         ),
         Entity(
             "alarm_control_panel.alarm",
@@ -174,6 +178,7 @@ class FakeHass:
     states: dict[str, State] = field(default_factory=dict)
     on_change: list[Callable[[str, State | None, State], None]] = field(default_factory=list)
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    moving: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entity in self.entities.values():
@@ -182,10 +187,10 @@ class FakeHass:
             )
 
     @classmethod
-    def demo(cls, alarm_code: str | None = None) -> FakeHass:
-        """The demo home's HA."""
+    def demo(cls, alarm_code: str | None = None, garage_travel: float = 0.0) -> FakeHass:
+        """The demo home's HA (the garage door takes `garage_travel` s to move)."""
         return cls(
-            entities={e.entity_id: e for e in demo_entities()},
+            entities={e.entity_id: e for e in demo_entities(garage_travel)},
             areas=dict(DEMO_AREAS),
             devices=copy.deepcopy(DEMO_DEVICES),
             alarm_code=alarm_code,
@@ -366,13 +371,26 @@ def _cover(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) -
         position = int(data.get("position", -1))
         if not 0 <= position <= 100:
             raise ServiceError("invalid_format", "position must be 0-100")
+    timer = hass.moving.pop(entity_id, None)
+    if timer is not None:
+        timer.cancel()
     if service == "stop_cover" or position is None:
+        if timer is not None:  # stopped half-way: partly open
+            hass.set_state(entity_id, "open")
         return
+    final = {"current_position": position} if has_position else {}
     state = "closed" if position == 0 else "open"
-    if has_position:
-        hass.set_state(entity_id, state, current_position=position)
-    else:
-        hass.set_state(entity_id, state)
+    travel = hass.entities[entity_id].travel_seconds if entity_id in hass.entities else 0.0
+    if travel <= 0 or (hass.states[entity_id]["state"] == state and not has_position):
+        hass.set_state(entity_id, state, **final)
+        return
+    hass.set_state(entity_id, "opening" if position > 0 else "closing")
+
+    def arrive() -> None:
+        hass.moving.pop(entity_id, None)
+        hass.set_state(entity_id, state, **final)
+
+    hass.moving[entity_id] = asyncio.get_running_loop().call_later(travel, arrive)
 
 
 _ARM = {

@@ -78,6 +78,9 @@ class HomeAssistantSimulator:
 
     async def stop(self) -> None:
         """Close every websocket and stop serving."""
+        for timer in self.hass.moving.values():
+            timer.cancel()
+        self.hass.moving.clear()
         await self.drop_connections()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -331,7 +334,8 @@ def _error(msg_id: Any, code: str, message: str) -> dict[str, Any]:
 
 async def demo(ctx: DemoContext) -> DemoPart:
     """Start the demo home's Home Assistant and point the bridge at it."""
-    sim = await HomeAssistantSimulator(FakeHass.demo()).start()
+    # The garage door takes a few seconds, as a real one does (opening → open).
+    sim = await HomeAssistantSimulator(FakeHass.demo(garage_travel=4.0)).start()
     return DemoPart(
         name="homeassistant",
         config={"homeassistant": {"url": sim.url, "token": sim.token}},
