@@ -341,7 +341,7 @@ class Routines:
             await self.notify_owner(f"Reminder: {what['say']}")
         elif "step" in what:
             step = StepConfig.model_validate(what["step"])
-            routine = RoutineConfig(name=step.describe(), steps=[step])
+            routine = RoutineConfig(name=step.describe()[:80], steps=[step])
             result = await self.runner.run(routine, requested_by="schedule", say=self.notify_owner)
             self._record(result)
             if not result.ok:
@@ -439,10 +439,10 @@ class Routines:
         self._check_what(schedule)
         when = WhenTime.model_validate(schedule.model_dump(include=set(WhenTime.model_fields)))
         self.schedules.trigger(when)  # a sun schedule without a location fails here
-        config = self.file.upsert("schedules", dump(schedule), lambda old: False)
+        config = self.file.upsert("schedules", dump(schedule), partial(_same_schedule, schedule))
         self.apply(config)
         job = self.schedules.get(job_id_for(self._payload(when, schedule, source="config")))
-        listing = self.schedules._listing(job) if job is not None else {}
+        listing = self.schedules.listing(job) if job is not None else {}
         return listing
 
     def add_once(self, when: WhenTime, what: ScheduleConfig) -> dict[str, Any]:

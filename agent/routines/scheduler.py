@@ -162,7 +162,7 @@ class Schedules:
             name=payload.get("name") or payload.get("what_text") or "schedule",
             replace_existing=True,
         )
-        return self._listing(job)
+        return self.listing(job)
 
     def get(self, job_id: str) -> Any:
         """The APScheduler job with this id, or None."""
@@ -178,9 +178,10 @@ class Schedules:
 
     def list(self) -> list[dict[str, Any]]:
         """Every job with what it does and when it runs next, soonest first."""
-        return [self._listing(job) for job in self.scheduler.get_jobs()]
+        return [self.listing(job) for job in self.scheduler.get_jobs()]
 
-    def _listing(self, job: Any) -> dict[str, Any]:
+    def listing(self, job: Any) -> dict[str, Any]:
+        """A job as the API, CLI and tools show it."""
         payload = job.kwargs.get("payload", {})
         when = WhenTime.model_validate(payload["when"])
         next_run = getattr(job, "next_run_time", None)

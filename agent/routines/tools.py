@@ -17,7 +17,6 @@ from agent.routines.config import (
     RoutineConfig,
     ScheduleConfig,
     StepConfig,
-    WhenConfig,
     WhenTime,
     parse_clock,
 )
@@ -61,8 +60,6 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
         steps: list[StepConfig],
         phrases: list[str] | None = None,
         description: str | None = None,
-        schedules: list[WhenTime] | None = None,
-        when: list[WhenConfig] | None = None,
         append_steps: bool = False,
     ) -> dict[str, Any]:
         """Create a routine or change one (matched by name) and save it to routines.yaml.
@@ -71,8 +68,8 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
         arguments (brightness %, temperature like "66F"/"19C", position %, media...), or
         run another routine, or say something to the owner. With append_steps the steps
         are added to the existing ones ("add closing the shades to sleepy time").
-        Phrases, schedules and when-triggers not given are kept as they were.
-        Routines can never unlock, disarm or open a garage door.
+        Phrases not given are kept, and so are the routine's times and device triggers
+        (use `schedule` for times). Routines can never unlock, disarm or open a garage door.
         """
         _may_change(ctx)
         old = routines.find(name)
@@ -82,8 +79,8 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
             if description is not None
             else (old.description if old else None),
             "phrases": phrases if phrases is not None else (old.phrases if old else []),
-            "schedules": schedules if schedules is not None else (old.schedules if old else []),
-            "when": when if when is not None else (old.when if old else []),
+            "schedules": old.schedules if old else [],
+            "when": old.when if old else [],
             "steps": [*(old.steps if old and append_steps else []), *steps],
         }
         try:
