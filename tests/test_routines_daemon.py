@@ -346,3 +346,23 @@ async def test_api_and_cli(start: Callable[[], Awaitable[House]], home: Path) ->
     assert text.startswith("Away:"), text
     status, text = await asyncio.to_thread(cli, "schedules", "list")
     assert status == 0 and "porch light on" in text and "next:" in text
+
+
+async def test_heartbeat_through_the_api(start: Callable[[], Awaitable[House]], home: Path) -> None:
+    (home / "HEARTBEAT.md").write_text(
+        "# Heartbeat\n\n- Tell me if the garage door is open after 10pm.\n- Is anything odd?\n"
+    )
+    house = await start()
+    routines = house.routines
+    routines.now = lambda: datetime(2026, 1, 10, 22, 30, tzinfo=routines.timezone)  # type: ignore[method-assign]
+    assert not routines.heartbeat_enabled  # no LLM configured: off by default
+    house.daemon.rt.home.update("fake:garage_door", position=100)
+    headers = {"Authorization": f"Bearer {house.daemon.rt.token}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        async with http.get(house.url + "api/heartbeat") as resp:
+            info = await resp.json()
+        assert [c["checked_by"] for c in info["concerns"]] == ["rule", "llm"]
+        async with http.post(house.url + "api/heartbeat/beat") as resp:
+            report = await resp.json()
+    assert report["judged"] == 0  # no LLM: the judgement concern waits
+    assert len(house.outbox.sent) == 1 and "Garage door is open" in house.outbox.sent[0]

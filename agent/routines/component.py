@@ -73,7 +73,8 @@ class Routines:
         self.runner = RoutineRunner(
             rt.home, self.find, units=self.units, revert=self._schedule_undo
         )
-        self.triggers = EventTriggers(rt.home, self.now, self._fire_trigger, self.units)
+        # Through a lambda, so a test (or a replay) can swap `self.now` for its own clock.
+        self.triggers = EventTriggers(rt.home, lambda: self.now(), self._fire_trigger, self.units)
         self.schedules = Schedules(
             rt.store,
             self._fire_job,
@@ -86,7 +87,7 @@ class Routines:
             rt.store,
             rt.config.heartbeat,
             rt.paths.root / HEARTBEAT_FILE,
-            clock=self.now,
+            clock=lambda: self.now(),
             notify=self.notify_owner,
             judge=None,
             units=self.units,
