@@ -325,3 +325,67 @@ async def test_configured_guest_reaches_the_brain_as_guest(
     await eventually(guest.replies)
     row = daemon.rt.services["messaging"].recent_inbound(1)[0]
     assert (row["name"], row["channel"], row["status"]) == ("Gus", "sms", "answered")
+
+
+async def test_doctor_channel_checks(fake: TwilioFake, llm: FakeLLM) -> None:
+    from agent.cli_messaging import channel_checks
+    from agent.config import Config
+
+    def build(token: str, **twilio: Any) -> Config:
+        return Config.model_validate(
+            {
+                "people": people(),
+                "twilio": {
+                    "account_sid": fake.account_sid,
+                    "auth_token": token,
+                    "whatsapp_from": HOUSE,
+                    "api_base_url": fake.base_url,
+                    **twilio,
+                },
+            }
+        )
+
+    good = {name: (ok, detail) for name, ok, detail in await channel_checks(build(fake.auth_token))}
+    assert good["twilio credentials"][0] is True
+    assert good["twilio webhook"][0] is False  # no public_url
+    assert good["whatsapp 24-hour window"][0] is False  # neither template nor SMS fallback
+    assert good["owner reachable"][0] is True
+    bad = {name: ok for name, ok, _ in await channel_checks(build("wrong"))}
+    assert bad["twilio credentials"] is False
+    local = {
+        name: (ok, detail)
+        for name, ok, detail in await channel_checks(
+            build(fake.auth_token, public_url="http://127.0.0.1:9", sms_from=HOUSE)
+        )
+    }
+    assert (
+        local["twilio public url"][0] is False and "local address" in local["twilio public url"][1]
+    )
+    assert local["whatsapp 24-hour window"][0] is True
+
+
+async def test_cli_pair_messages_and_notify(
+    fake: TwilioFake, llm: FakeLLM, start_daemon: StartDaemon, tmp_path: Path
+) -> None:
+    from agent.cli import main
+
+    home = tmp_path / "home"
+    daemon = await start(start_daemon, fake, llm, home=home)
+    (home / "url").write_text(daemon.url)  # where the CLI finds the daemon (port 0 in config)
+
+    def cli(*args: str) -> int:
+        return main(["--home", str(home), *args])
+
+    assert await asyncio.to_thread(cli, "pair", "new", "Sam", "--role", "guest") == 0
+    assert daemon.rt.people.pending_pairings()[0]["name"] == "Sam"
+    assert (
+        await asyncio.to_thread(cli, "pair", "add", "whatsapp", "+1 555 0123", "--name", "Sam") == 0
+    )
+    assert daemon.rt.people.identify("sms", "+15550123") is not None
+    assert await asyncio.to_thread(cli, "notify", "Back at 6") == 0
+    await eventually(lambda: fake.sent_to(OWNER))
+    assert await asyncio.to_thread(cli, "messages", "--json") == 0
+    assert await asyncio.to_thread(cli, "pair", "remove", "whatsapp", "+15550123") == 0
+    assert daemon.rt.people.identify("sms", "+15550123") is None
+    with pytest.raises(SystemExit):  # the daemon refuses a malformed number; the CLI exits 1
+        await asyncio.to_thread(cli, "pair", "add", "whatsapp", "nonsense", "--name", "X")
