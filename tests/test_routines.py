@@ -297,16 +297,26 @@ async def test_heartbeat_rules_cooldown_and_quiet_hours(tmp_path: Path) -> None:
 
 
 async def test_heartbeat_duration_rule(tmp_path: Path) -> None:
-    clock = [datetime.now(TZ)]
+    clock = [datetime(2026, 1, 10, 9, 0, tzinfo=TZ)]
     beat, sent, home = _heartbeat(
         tmp_path, "- If the pool heater has been on for more than 4 hours, ask me\n", clock
     )
-    events = home.bus.subscribe(StateChanged)  # type: ignore[attr-defined]
     home.update("fake:pool_heater", hvac_mode="heat")  # type: ignore[attr-defined]
-    beat.observe(events.queue.get_nowait())  # type: ignore[arg-type]
+    beat.observe(
+        StateChanged(
+            device_id="fake:pool_heater",
+            old={"hvac_mode": "off"},
+            new={"hvac_mode": "heat"},
+            available=True,
+            ts=clock[0].timestamp(),
+        )
+    )
     await beat.beat()
     assert sent == []
-    clock[0] += timedelta(hours=4, minutes=5)
+    clock[0] += timedelta(hours=3, minutes=55)
+    await beat.beat()
+    assert sent == []
+    clock[0] += timedelta(minutes=10)
     await beat.beat()
     assert len(sent) == 1 and "Pool heater has been on for 4 h 5 min" in sent[0]
 

@@ -251,23 +251,27 @@ async def test_missed_runs_fire_once_within_the_grace_period(
 ) -> None:
     routines = home / "routines.yaml"
     routines.write_text(
-        routines.read_text() + "  - name: every minute\n    cron: '* * * * *'\n    say: tick\n"
+        routines.read_text() + "  - name: every 5 min\n    cron: '*/5 * * * *'\n    say: tick\n"
     )
     house = await start()
     jobs = {s["name"]: s["id"] for s in house.routines.schedules.list()}
     stale = await house.tool("schedule", {"say": "stale", "in_minutes": 30})
     await stop(house)
-    # Ten runs of the every-minute job were missed; the one-shot is five hours late.
-    _set_next_run(home, jobs["every minute"], time.time() - 600)
+    # Ten runs of the five-minute job were missed (all within the hour of grace, so
+    # only coalescing keeps it to one); the one-shot is five hours late.
+    _set_next_run(home, jobs["every 5 min"], time.time() - 50 * 60)
     _set_next_run(home, stale.value["id"], time.time() - 5 * 3600)
     house = await start()
     await eventually(lambda: "Reminder: tick" in house.outbox.sent)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.1)  # uncoalesced runs would arrive right behind the first
     assert house.outbox.sent.count("Reminder: tick") == 1
     assert "Reminder: stale" not in house.outbox.sent
     listing = {s["name"]: s for s in house.routines.schedules.list()}
-    assert datetime.fromisoformat(listing["every minute"]["next_run"]) > datetime.now(
-        datetime.fromisoformat(listing["every minute"]["next_run"]).tzinfo
+    next_run = datetime.fromisoformat(listing["every 5 min"]["next_run"])
+    assert (
+        datetime.now(next_run.tzinfo)
+        < next_run
+        <= datetime.now(next_run.tzinfo) + timedelta(hours=1)
     )
 
 
