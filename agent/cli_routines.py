@@ -1,4 +1,4 @@
-"""`homeclaw routines list|run NAME` and `homeclaw schedules list|cancel ID`.
+"""`homeclaw routines list|run NAME|reload` and `homeclaw schedules list|cancel ID`.
 
 `--json` prints the API's JSON unchanged: `{"routines": [{"name", "description",
 "phrases", "steps", "schedules", "when", "last_run"}], "problems": [...]}` for
@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("name", nargs="+")
     run.add_argument("--json", action="store_true", help="machine-readable output")
     run.set_defaults(func=_run_routine)
+
+    reload = sub.add_parser("reload", help="re-read routines.yaml after editing it by hand")
+    reload.set_defaults(func=_reload)
 
     schedules = subparsers.add_parser("schedules", help="list and cancel schedules")
     ssub = schedules.add_subparsers(dest="schedules_command", metavar="ACTION")
@@ -107,6 +110,20 @@ def _run_routine(args: argparse.Namespace) -> int:
     else:
         print(result["summary"])
     return 0 if result["ok"] else 1
+
+
+def _reload(args: argparse.Namespace) -> int:
+    result = _call(args, "POST", "/api/routines/reload")
+    if isinstance(result, dict) and result.get("problems") and "error" in result:
+        for problem in result["problems"]:
+            print(problem, file=sys.stderr)
+        return 1
+    if _failed(result):
+        return 1
+    print(f"Loaded {result['routines']} routines.")
+    for problem in result.get("problems", []):
+        print(f"problem: {problem}", file=sys.stderr)
+    return 0
 
 
 def _list_schedules(args: argparse.Namespace) -> int:

@@ -350,6 +350,14 @@ async def test_api_and_cli(start: Callable[[], Awaitable[House]], home: Path) ->
     assert text.startswith("Away:"), text
     status, text = await asyncio.to_thread(cli, "schedules", "list")
     assert status == 0 and "porch light on" in text and "next:" in text
+    # A hand edit, then reload: a broken file is refused with its line, a good one loads.
+    original = (home / "routines.yaml").read_text()
+    (home / "routines.yaml").write_text(original.replace("action: lock", "action: unlock", 1))
+    status, _ = await asyncio.to_thread(cli, "routines", "reload")
+    assert status == 1 and house.routines.find("sleepy time") is not None
+    (home / "routines.yaml").write_text(original.replace("name: away", "name: off we go"))
+    status, text = await asyncio.to_thread(cli, "routines", "reload")
+    assert status == 0 and house.routines.find("off we go") is not None
 
 
 async def test_heartbeat_through_the_api(start: Callable[[], Awaitable[House]], home: Path) -> None:

@@ -58,6 +58,21 @@ async def cancel_schedule(request: web.Request) -> web.Response:
     return web.json_response({"cancelled": request.match_info["id"]})
 
 
+async def reload(request: web.Request) -> web.Response:
+    """Re-read routines.yaml (and config.yaml) after a hand edit."""
+    from agent.config import ConfigError
+
+    routines = _routines(request)
+    try:
+        routines.reload()
+    except ConfigError as err:
+        return web.json_response(
+            {"error": "invalid", "detail": "; ".join(err.problems), "problems": err.problems},
+            status=422,
+        )
+    return web.json_response({"routines": len(routines.routines), "problems": routines.problems})
+
+
 async def heartbeat(request: web.Request) -> web.Response:
     """The heartbeat's concerns (rule or judgement) and its last report."""
     routines = _routines(request)
@@ -84,6 +99,7 @@ def add_routes(app: web.Application, routines: Routines) -> None:
     """Register the routes (called at setup)."""
     app[ROUTINES] = routines
     app.router.add_get("/api/routines", list_routines)
+    app.router.add_post("/api/routines/reload", reload)
     app.router.add_post("/api/routines/{name}/run", run_routine)
     app.router.add_get("/api/schedules", list_schedules)
     app.router.add_delete("/api/schedules/{id}", cancel_schedule)

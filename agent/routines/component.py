@@ -156,6 +156,21 @@ class Routines:
             wanted[job_id_for(payload)] = payload
         self.schedules.sync(wanted)
 
+    def reload(self) -> None:
+        """Re-read routines and schedules after a hand edit (ConfigError keeps the old ones)."""
+        from agent.config import load_config
+
+        self.apply(load_config(self.rt.paths.config))
+
+    def health_report(self) -> dict[str, Any]:
+        """What /api/health shows for routines."""
+        return {
+            "routines": len(self.routines),
+            "schedules": len(self.schedules.list()),
+            "problems": self.problems,
+            "heartbeat": self.heartbeat_enabled,
+        }
+
     def check(self, routines: list[RoutineConfig], schedules: list[ScheduleConfig]) -> list[str]:
         """Problems across routines: unknown routines, reused names and phrases."""
         problems: list[str] = []
