@@ -346,11 +346,14 @@ class Messaging:
     def _may_try_pairing(self, channel: str, sender: str) -> bool:
         """Codes are 8 digits; few failures per sender and per hour keep guessing hopeless."""
         hour_ago = time.time() - 3600
-        for window in (self._pair_failures[(channel, sender)], self._pair_failures_total):
+        for window in [*self._pair_failures.values(), self._pair_failures_total]:
             while window and window[0] < hour_ago:
                 window.popleft()
+        for key in [k for k, v in self._pair_failures.items() if not v]:
+            del self._pair_failures[key]  # many strangers must not grow this forever
+        failures = len(self._pair_failures.get((channel, sender), ()))
         return (
-            len(self._pair_failures[(channel, sender)]) < PAIRING_FAILURES_PER_SENDER
+            failures < PAIRING_FAILURES_PER_SENDER
             and len(self._pair_failures_total) < PAIRING_FAILURES_TOTAL
         )
 

@@ -389,3 +389,19 @@ async def test_cli_pair_messages_and_notify(
     assert daemon.rt.people.identify("sms", "+15550123") is None
     with pytest.raises(SystemExit):  # the daemon refuses a malformed number; the CLI exits 1
         await asyncio.to_thread(cli, "pair", "add", "whatsapp", "nonsense", "--name", "X")
+
+
+async def test_pairing_guesses_are_limited(
+    fake: TwilioFake, llm: FakeLLM, start_daemon: StartDaemon
+) -> None:
+    daemon = await start(start_daemon, fake, llm)
+    status, pairing = await daemon.api("POST", "/api/people/pairing", {"name": "Mal"})
+    assert status == 200
+    guesser = phone_for(fake, daemon, number="+15550666")
+    for guess in range(5):
+        assert await guesser.send(f"PAIR {guess:08d}") == 200
+    assert await guesser.send(f"PAIR {pairing['code']}") == 200
+    messaging = daemon.rt.services["messaging"]
+    await eventually(lambda: len(messaging.recent_inbound(10, "stranger")) == 6)
+    assert daemon.rt.people.identify("whatsapp", "+15550666") is None
+    assert guesser.replies() == [] and llm.requests == []
