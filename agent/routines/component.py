@@ -50,6 +50,7 @@ MIGRATIONS = [
     """,
 ]
 HEARTBEAT_FILE = "HEARTBEAT.md"
+RUN_HISTORY_DAYS = 90
 
 
 def create(rt: Runtime) -> Routines:
@@ -110,6 +111,10 @@ class Routines:
         """Load routines, start the scheduler, listen for events, start the heartbeat."""
         self.schedules.start()
         self.apply(self.rt.config)
+        # The run history is for the dashboard and "what happened last night", not an archive.
+        self.rt.store.execute(
+            "DELETE FROM routine_runs WHERE ts < ?", (time.time() - RUN_HISTORY_DAYS * 86400,)
+        )
         self._unsubscribe.append(self.rt.bus.on(StateChanged, self.triggers.on_state))
         self._unsubscribe.append(self.rt.bus.on(StateChanged, self.heartbeat.observe))
         if self.heartbeat_enabled:
@@ -315,9 +320,9 @@ class Routines:
         memory = self.rt.service("memory")
         if memory is not None and hasattr(memory, "note"):
             try:
-                _ = memory.note(f"Ran {result.routine}: {result.summary}", source="routine")
-                if inspect.isawaitable(_):
-                    self._spawn(_)
+                noted = memory.note(f"Ran {result.routine}: {result.summary}", source="routine")
+                if inspect.isawaitable(noted):
+                    self._spawn(noted)
             except Exception as err:  # memory is a nicety; the routine already ran
                 log.debug("memory note failed: %s", err)
 
