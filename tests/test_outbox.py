@@ -237,3 +237,25 @@ def test_split_text_keeps_words() -> None:
     parts = split_text("word " * 1000, 1600)
     assert all(len(p) <= 1600 for p in parts)
     assert " ".join(parts).split() == ["word"] * 1000
+
+
+async def test_reconcile_finds_the_sms_fallback_of_a_whatsapp_row(
+    tmp_path: Path, fake: TwilioFake
+) -> None:
+    """The window closed, the row went out by SMS, and the daemon died before recording it."""
+    run = Running(tmp_path / "db", fake)
+    run.sender.last_inbound = lambda channel, address: None  # no WhatsApp window
+    message_id = run.outbox.enqueue("whatsapp", OWNER, "Water leak in the basement")
+    run.outbox._set(message_id, status="sending", attempts=1, attempt_started=time.time())
+    created = await run.sender._twilio().messages.create_async(
+        to=OWNER, from_=HOUSE, body="Water leak in the basement"
+    )
+    try:
+        run.start()
+        row = await eventually(
+            lambda: (m := row_of(run.outbox, message_id))["status"] != "sending" and m
+        )
+        assert (row["provider_id"], row["sent_channel"]) == (created.sid, "sms")
+        assert len(fake.sent_to(OWNER)) == 1
+    finally:
+        await run.stop()

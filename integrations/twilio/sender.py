@@ -169,28 +169,39 @@ class TwilioSender:
         )
 
     async def reconcile(self, message: Outgoing, since: float) -> Sent | bool:
-        """Look for a message Twilio accepted for this row (after a crash or a timeout)."""
-        try:
-            channel, from_, to, extra, note = self._route(message)
-        except PermanentSendError:
-            return False
-        try:
-            recent = await self._twilio().messages.list_async(to=to, from_=from_, limit=50)
-        except Exception as err:
-            raise _translate(err) from err
+        """Look for a message Twilio accepted for this row (after a crash or a timeout).
+
+        A WhatsApp row may have gone out as WhatsApp (text or template) or as the
+        SMS fallback, and the 24-hour window may have changed since: look at both.
+        """
+        routes: list[tuple[str, str, str]] = []
+        if message.channel == "whatsapp" and self.config.whatsapp_from:
+            routes.append(
+                ("whatsapp", f"whatsapp:{self.config.whatsapp_from}", f"whatsapp:{message.to}")
+            )
+        if self.config.sms_from:
+            routes.append(("sms", self.config.sms_from, message.to))
         candidates = []
-        for item in recent:
-            created = item.date_created
-            if created is not None and created.timestamp() < since:
-                continue
-            if "content_sid" not in extra and item.body != message.text:
-                continue
-            if self.is_known_sid(str(item.sid)):
-                continue
-            candidates.append(item)
+        for channel, from_, to in routes:
+            try:
+                recent = await self._twilio().messages.list_async(to=to, from_=from_, limit=50)
+            except Exception as err:
+                raise _translate(err) from err
+            for item in recent:
+                created = item.date_created
+                if created is not None and created.timestamp() < since:
+                    continue
+                # A template message's body is Twilio's rendering, not our text.
+                templated = channel == "whatsapp" and bool(self.config.whatsapp_template_sid)
+                if item.body != message.text and not templated:
+                    continue
+                if self.is_known_sid(str(item.sid)):
+                    continue
+                candidates.append((channel, item))
         if not candidates:
             return False
-        oldest = min(candidates, key=lambda i: i.date_created or dt.datetime.max)
+        channel, oldest = min(candidates, key=lambda c: c[1].date_created or dt.datetime.max)
+        note = "" if channel == message.channel else "sent by SMS (WhatsApp window closed)"
         return Sent(provider_id=str(oldest.sid), channel=channel, note=note)
 
 
