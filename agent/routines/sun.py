@@ -57,7 +57,7 @@ class SunTrigger(BaseTrigger):  # type: ignore[misc]
             day += timedelta(days=1)
             if candidate is None:
                 continue
-            candidate += self.offset
+            candidate = candidate.replace(microsecond=0) + self.offset
             if self.days and WEEKDAYS[candidate.weekday()] not in self.days:
                 continue
             if (previous_fire_time is not None and candidate > previous_fire_time) or (
