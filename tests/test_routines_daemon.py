@@ -285,7 +285,8 @@ async def test_sunset_schedule_uses_the_configured_location(
 
     next_run = datetime.fromisoformat(porch["next_run"])
     sunset = sun_time("sunset", next_run, 51.5074, -0.1278, next_run.tzinfo)  # type: ignore[arg-type]
-    assert sunset is not None and next_run == sunset - timedelta(minutes=15)
+    assert sunset is not None
+    assert next_run == sunset.replace(microsecond=0) - timedelta(minutes=15)
 
 
 # -- event triggers in the daemon ----------------------------------------------------
