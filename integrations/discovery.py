@@ -150,7 +150,7 @@ class Discovery:
         rt.store.migrate("discovery", MIGRATIONS)
         rt.app.router.add_get("/api/discovery", self._api_list)
         rt.app.router.add_post("/api/discovery/scan", self._api_scan)
-        rt.tools.register(self.discover_devices)
+        rt.tools.register(self.discover_devices, timeout=30)
         rt.services[self.name] = self
 
     async def start(self) -> None:

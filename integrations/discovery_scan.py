@@ -221,7 +221,7 @@ async def scan_mdns(
 
     async def resolve(service_type: str, name: str) -> None:
         info = AsyncServiceInfo(service_type, name)
-        if not await info.async_request(azc.zeroconf, 3000):
+        if not await info.async_request(azc.zeroconf, 2000):
             return
         addresses = info.parsed_addresses(IPVersion.V4Only)
         if not addresses or info.port is None:
@@ -244,8 +244,8 @@ async def scan_mdns(
     browser = AsyncServiceBrowser(azc.zeroconf, list(PARSERS), handlers=[on_change])
     try:
         await asyncio.sleep(duration)
-        if tasks:
-            await asyncio.wait(tasks, timeout=3.5)
+        if tasks:  # stragglers found late; on a LAN resolving takes well under a second
+            await asyncio.wait(tasks, timeout=1.0)
     finally:
         for task in tasks:
             task.cancel()

@@ -11,7 +11,7 @@ import json
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +21,7 @@ import pytest
 from aiohttp import web
 from zeroconf import ServiceInfo, Zeroconf
 
+from agent.brain.tools import ToolContext
 from agent.bus import Bus, Notice
 from agent.config import Config
 from agent.home import Home
@@ -28,6 +29,7 @@ from agent.simulation import free_port
 from agent.store import Store
 from integrations.discovery import MIGRATIONS, DiscoveredDevice, Discovery, describe, is_configured
 from integrations.discovery_scan import SONOS_ST, parse_headers, scan, scan_mdns, scan_ssdp
+from tests.conftest import RunningDaemon
 
 pytestmark = pytest.mark.timeout(40)
 LOOPBACK = ["127.0.0.1"]
@@ -349,3 +351,26 @@ async def test_cli_discover_json_and_hue_pair(
         assert "Not paired" in capsys.readouterr().out
     finally:
         await bridge.stop()
+
+
+async def test_daemon_scan_api_and_tool(
+    advertised: None, start_daemon: Callable[..., Awaitable[RunningDaemon]]
+) -> None:
+    """POST /api/discovery/scan scans now; GET lists what was seen; the tool is registered."""
+    daemon = await start_daemon(
+        {"discovery": {"interfaces": LOOPBACK, "scan_seconds": 2, "first_scan_delay_seconds": 600}}
+    )
+    result = await daemon.rt.tools.call(
+        "discover_devices", {}, ToolContext(channel="test", sender="owner")
+    )
+    assert result.ok and result.value["count"] == len(result.value["found"])
+    for _ in range(3):  # best effort, as in scan_for
+        status, body = await daemon.api("POST", "/api/discovery/scan")
+        assert status == 200
+        if any(TAG.lower() in d["unique_id"].lower() for d in body["found"]):
+            break
+    mine = [d for d in body["found"] if TAG.lower() in d["unique_id"].lower()]
+    assert mine and all(not d["configured"] for d in mine)
+    status, listed = await daemon.api("GET", "/api/discovery")
+    assert status == 200 and listed["last_scan"] is not None
+    assert {d["unique_id"] for d in mine} <= {row["unique_id"] for row in listed["seen"]}
