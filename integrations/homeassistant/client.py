@@ -89,7 +89,11 @@ class Connection:
         ws_url = self.url.replace("http", "ws", 1) + "/api/websocket"
         try:
             self._ws = await self.session.ws_connect(
-                ws_url, timeout=aiohttp.ClientWSTimeout(ws_close=self.timeout), heartbeat=30
+                ws_url,
+                timeout=aiohttp.ClientWSTimeout(ws_close=self.timeout),
+                heartbeat=30,
+                # get_states of a big installation is larger than aiohttp's 4 MiB default.
+                max_msg_size=64 * 2**20,
             )
             hello = await self._ws.receive_json(timeout=self.timeout)
             if hello.get("type") != "auth_required":
