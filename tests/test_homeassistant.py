@@ -41,8 +41,10 @@ class Bridged:
     task: asyncio.Task[None]
 
 
-async def _start(**config: Any) -> Bridged:
+async def _start(hidden: tuple[str, ...] = (), **config: Any) -> Bridged:
     sim = await HomeAssistantSimulator().start()
+    for entity_id in hidden:
+        sim.hass.entities[entity_id].hidden = True
     home = Home(bus=Bus(), areas={"pool": Area("pool", "Pool", "outside")})
     bridge = HomeAssistantBridge(
         HomeAssistantConfig(url=sim.url, token=sim.token, request_timeout=3, **config)
@@ -191,6 +193,23 @@ async def test_entity_filters() -> None:
         b.sim.hass.set_state("water_heater.pool_heater", "off", operation_mode="off")
         await eventually(lambda: b.home.get(POOL).state.on is False)
         assert {d.id for d in b.home.devices()} == ids
+    finally:
+        await _stop(b)
+
+
+async def test_entities_hidden_in_home_assistant_stay_out() -> None:
+    """An entity the owner hid in HA is not imported unless include_entities names it."""
+    b = await _start(
+        hidden=("climate.spa", "cover.garage_door"),
+        include_entities=["climate.spa"],
+        include_domains=["climate", "cover"],
+    )
+    try:
+        await eventually(lambda: b.bridge.connects == 1)
+        ids = {d.id for d in b.home.devices()}
+        assert "homeassistant:climate.spa" in ids  # named explicitly
+        assert "homeassistant:cover.bedroom_blinds" in ids  # by domain
+        assert "homeassistant:cover.garage_door" not in ids  # by domain, but hidden
     finally:
         await _stop(b)
 

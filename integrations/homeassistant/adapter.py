@@ -50,6 +50,7 @@ class HomeAssistantBridge:
         self.temp_unit = "°C"
         self._areas: dict[str, str] = {}  # area_id → name
         self._entity_areas: dict[str, str] = {}  # entity_id → area_id
+        self._hidden: set[str] = set()  # entities the owner hid in HA
         self._updated: dict[str, str] = {}  # entity_id → last_updated of the applied state
         self._importing = False
         self._raced: list[dict[str, Any]] = []
@@ -169,6 +170,7 @@ class HomeAssistantBridge:
         self._areas = {a["area_id"]: a.get("name") or a["area_id"] for a in areas}
         device_areas = {d["id"]: d.get("area_id") for d in devices}
         self._entity_areas = {}
+        self._hidden = {e["entity_id"] for e in entities if e.get("hidden_by")}
         for entry in entities:
             area = entry.get("area_id") or device_areas.get(entry.get("device_id"))
             if area:
@@ -197,12 +199,14 @@ class HomeAssistantBridge:
         return to_device(state, area, self.temp_unit)
 
     def wanted(self, entity_id: str, area_id: str | None) -> bool:
-        """Whether the config's filters let this entity in."""
+        """Whether the config's filters (and HA's "hidden") let this entity in."""
         c = self.config
         if entity_id in c.exclude_entities:
             return False
         if entity_id in c.include_entities:
             return True
+        if entity_id in self._hidden:
+            return False
         domain = domain_of(entity_id)
         areas = {area_id, self._areas.get(area_id or "", "").lower()} - {None, ""}
         if c.include_domains and domain not in c.include_domains:

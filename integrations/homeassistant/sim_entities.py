@@ -41,6 +41,7 @@ class Entity:
     device_id: str | None = None
     # Seconds a cover takes to move (it reports opening/closing meanwhile); 0 = instant.
     travel_seconds: float = 0.0
+    hidden: bool = False  # hidden by the user in HA's entity settings
 
 
 # Areas of the demo HA (id → name), as its area registry lists them.
@@ -258,7 +259,7 @@ class FakeHass:
                 "area_id": e.area_id,
                 "device_id": e.device_id,
                 "disabled_by": None,
-                "hidden_by": None,
+                "hidden_by": "user" if e.hidden else None,
                 "name": None,
                 "platform": "demo",
                 "unique_id": e.entity_id.replace(".", "_"),
