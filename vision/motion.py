@@ -123,7 +123,7 @@ class MotionDetector:
             w, h = w // 2, h // 2
             luma = cv2.resize(luma, (w, h), interpolation=cv2.INTER_AREA)
         if (w, h) != size:
-            luma = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+            luma = cv2.resize(luma, size, interpolation=cv2.INTER_LINEAR)
         log = cv2.blur(cv2.LUT(luma, self._lut), (3, 3))
         # Band-pass: the structure minus the smooth illumination field.
         return cv2.subtract(log, cv2.blur(log, (15, 15)), dtype=cv2.CV_32F)
