@@ -122,6 +122,8 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
         Repeating schedules are saved to routines.yaml; one-shots are kept until they fire.
         """
         _may_change(ctx)
+        # Validates what to do (exactly one of routine, say, step); the time is a placeholder,
+        # the real one is chosen below.
         what = ScheduleConfig.model_validate(
             {"routine": routine, "say": say, "step": step, "at": "00:00", "name": name}
         )
