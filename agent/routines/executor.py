@@ -283,10 +283,8 @@ class RoutineRunner:
             before = self.home.find(device.id) or device
             command = plan.commands[device.id]
             try:
-                await asyncio.wait_for(
-                    self.home.execute(device.id, command, requested_by=requested_by),
-                    plan.step.timeout,
-                )
+                async with asyncio.timeout(plan.step.timeout):
+                    await self.home.execute(device.id, command, requested_by=requested_by)
             except TimeoutError:
                 plan.result.failed.append((device.name, "didn't answer"))
                 return
