@@ -246,9 +246,12 @@ async def test_unreachable_speaker_is_unavailable_then_recovers() -> None:
         await study.stop()
         await eventually(lambda: not r.device("Study").available)
         assert r.device("Kitchen").available
-        health = r.supervisor.health["integration:sonos"]
+        health = r.supervisor.health
         await eventually(
-            lambda: (health.status, health.detail) == ("degraded", "unreachable: Study")
+            lambda: (
+                (health["integration:sonos"].status, health["integration:sonos"].detail)
+                == ("degraded", "unreachable: Study")
+            )
         )
         with pytest.raises(DeviceUnavailable):
             await r.do("Study", action=Action.PLAY)
@@ -256,7 +259,7 @@ async def test_unreachable_speaker_is_unavailable_then_recovers() -> None:
         await study.start()
         await eventually(lambda: r.device("Study").available, timeout=8)
         assert r.device("Study").state.volume == 12
-        await eventually(lambda: health.status == "running")
+        await eventually(lambda: health["integration:sonos"].status == "running")
         study.set_volume(55)  # events flow again after resubscribing
         await eventually(lambda: r.device("Study").state.volume == 55)
         await r.do("Study", action=Action.SET_VOLUME, volume=30)

@@ -189,6 +189,7 @@ class SonosIntegration:
         delay = 0.0 if speaker.resubscribe else self.config.poll_interval
         speaker.next_check = time.monotonic() + delay
         self._register(speaker, reading)
+        self._report_health()
 
     # -- the watchdog ---------------------------------------------------------------------
 
@@ -198,7 +199,6 @@ class SonosIntegration:
         await asyncio.gather(*(self._check(s) for s in due))
         if now >= self._next_discovery or any(not s.available for s in due):
             await self._discover()  # a speaker that moved shows up at its new address
-        self._report_health()
 
     def _report_health(self) -> None:
         """Degraded on the dashboard while some speaker is unreachable."""
@@ -238,6 +238,7 @@ class SonosIntegration:
         speaker.next_check = time.monotonic() + delay
         if self._home is not None:
             self._home.update(speaker.device_id, available=False)
+        self._report_health()
         self._spawn(self._drop_subscriptions(speaker))
         self._wake.set()
 
