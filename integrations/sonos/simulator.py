@@ -61,7 +61,7 @@ class SonosHousehold:
 
     async def add(self, room: str, ip: str, *, volume: int = 25) -> FakeSpeaker:
         """Create and power on a player in a room."""
-        speaker = FakeSpeaker(self, room, ip, _uid_for(room))
+        speaker = FakeSpeaker(self, room, ip, _uid_for(self.household_id, room))
         speaker.state.volume = volume
         self.speakers[room] = speaker
         await speaker.start()
@@ -180,9 +180,9 @@ class _SsdpProtocol(asyncio.DatagramProtocol):
         self.household.answer_search(data, addr)
 
 
-def _uid_for(room: str) -> str:
-    """A RINCON uid per room, the same every run (so demo device ids are stable)."""
-    digest = hashlib.sha1(f"homeclaw-demo/{room}".encode()).hexdigest()[:12].upper()
+def _uid_for(household_id: str, room: str) -> str:
+    """A RINCON uid per household and room: unique like a real one, stable for a household."""
+    digest = hashlib.sha1(f"{household_id}/{room}".encode()).hexdigest()[:12].upper()
     return f"RINCON_{digest}01400"
 
 
@@ -215,7 +215,10 @@ async def demo(ctx: DemoContext) -> DemoPart:
     from agent.simulation import DemoPart
 
     addresses = [ctx.addresses.allocate() for _ in ROOMS]
-    household = await start_household(addresses)
+    # One household per demo home: device ids stay the same from run to run,
+    # while tests (random households) never share a uid with the demo.
+    household_id = "Sonos_" + hashlib.sha1(str(ctx.home).encode()).hexdigest()[:22]
+    household = await start_household(addresses, household_id=household_id)
     config = {
         "hosts": addresses,
         "interface_addr": "127.0.0.1",
