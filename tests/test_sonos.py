@@ -301,6 +301,7 @@ async def test_daemon_runs_sonos_from_config(start_daemon: Any) -> None:
     household = await start_household(fresh_addresses(3))
     try:
         config = {
+            "discovery": {"enabled": False},  # nothing may scan beyond loopback
             "sonos": {
                 "hosts": [s.ip for s in household.speakers.values()],
                 "interface_addr": "127.0.0.1",
