@@ -84,9 +84,13 @@ async def command_round_trips(
             media = "Radio Paradise" if i % 2 else "Sunday Morning"
             await timed("play_media", action=Action.PLAY_MEDIA, media=media)
             target = 60 + i % 30
+
+            def arrived(volume: int = target) -> bool:
+                return home.get(device_id).state.volume == volume
+
             start = time.perf_counter()
             study.set_volume(target)
-            await _wait_for(lambda t=target: home.get(device_id).state.volume == t)  # type: ignore[misc]
+            await _wait_for(arrived)
             results["speaker→home"].append(time.perf_counter() - start)
     finally:
         task.cancel()
