@@ -129,7 +129,8 @@ class DemoBroker:
         if self._proc is not None:
             self._proc.terminate()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._proc.wait(), 5)
+                async with asyncio.timeout(5):
+                    await self._proc.wait()
         if self._amqtt is not None:
             await self._amqtt.shutdown()
         if self._tmp is not None:
@@ -225,7 +226,8 @@ async def run_demo(port: int | None, on_ready: Callable[[str], None]) -> None:
                 await advertiser.close()
         for part in reversed(parts):
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(part.stop(), 5)
+                async with asyncio.timeout(5):
+                    await part.stop()
         await broker.stop()
 
 

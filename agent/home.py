@@ -223,9 +223,8 @@ class Home:
             if integration is None:
                 raise DeviceUnavailable(f"{device.name}'s integration is not running.")
             try:
-                new_state = await asyncio.wait_for(
-                    integration.execute(device, command), self.command_timeout
-                )
+                async with asyncio.timeout(self.command_timeout):
+                    new_state = await integration.execute(device, command)
             except TimeoutError:
                 raise DeviceUnavailable(f"{device.name} did not answer in time.") from None
             if new_state is not None:

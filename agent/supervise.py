@@ -105,17 +105,35 @@ class Supervisor:
             delay = min(delay * 2, self.max_delay)
 
     async def stop(self, timeout: float = 4.0) -> None:
-        """Cancel every task; name any that ignore cancellation for longer than `timeout`."""
+        """Cancel every task; name any that still refuse to stop after `timeout`."""
         tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=timeout)
-            for task in pending:
-                log.warning("task %s did not stop when cancelled", task.get_name())
+        stubborn = await cancel_and_wait(tasks, timeout)
+        for task in stubborn:
+            log.warning("task %s did not stop when cancelled", task.get_name())
         self._tasks.clear()
 
     def overall(self) -> str:
         """ok when every task runs, degraded otherwise."""
         bad = [h for h in self.health.values() if h.status not in ("running", "done", "ok")]
         return "ok" if not bad else "degraded"
+
+
+async def cancel_and_wait(
+    tasks: list[asyncio.Task[Any]], timeout: float = 4.0
+) -> set[asyncio.Task[Any]]:
+    """Cancel tasks and wait for them, cancelling again while they linger.
+
+    Some libraries swallow a cancellation that lands at an awkward moment
+    (aiomqtt's message iterator; `asyncio.wait_for` on 3.11), so one cancel is
+    not always enough. Returns the tasks still running after `timeout`.
+    """
+    pending = {t for t in tasks if not t.done()}
+    deadline = asyncio.get_running_loop().time() + timeout
+    while pending:
+        for task in pending:
+            task.cancel()
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            break
+        _done, pending = await asyncio.wait(pending, timeout=min(0.2, remaining))
+    return pending

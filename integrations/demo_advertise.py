@@ -121,7 +121,8 @@ class DemoAdvertiser:
         zc, self._zc = self._zc, None
         if zc is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(zc.async_unregister_all_services(), 5)
+                async with asyncio.timeout(5):
+                    await zc.async_unregister_all_services()
             await zc.async_close()
 
 

@@ -220,7 +220,8 @@ class Discovery:
         add = self.config.auto_add and not known
         if moved or add or known:
             try:
-                await asyncio.wait_for(integration.discovered(device, add=add), 30)
+                async with asyncio.timeout(30):
+                    await integration.discovered(device, add=add)
             except Exception as err:  # one integration's trouble must not stop the scan
                 log.warning("discovery: %s did not take %s: %s", device.kind, device.name, err)
 

@@ -147,15 +147,13 @@ async def ask_model(brain: BrainConfig, model: str | None, system: str, user: st
             api_key=brain.api_key, base_url=brain.base_url, timeout=brain.timeout
         )
         try:
-            message = await asyncio.wait_for(
-                client.messages.create(
+            async with asyncio.timeout(brain.timeout):
+                message = await client.messages.create(
                     model=model,
                     max_tokens=1500,
                     system=system,
                     messages=[{"role": "user", "content": user}],
-                ),
-                brain.timeout,
-            )
+                )
         finally:
             await client.close()
         return "".join(getattr(block, "text", "") for block in message.content)
@@ -168,17 +166,15 @@ async def ask_model(brain: BrainConfig, model: str | None, system: str, user: st
         max_retries=brain.max_retries,
     )
     try:
-        response = await asyncio.wait_for(
-            oclient.chat.completions.create(
+        async with asyncio.timeout(brain.timeout):
+            response = await oclient.chat.completions.create(
                 model=model,
                 temperature=0,
                 messages=[
                     {"role": "system", "content": system},
                     {"role": "user", "content": user},
                 ],
-            ),
-            brain.timeout,
-        )
+            )
     finally:
         await oclient.close()
     return response.choices[0].message.content or ""

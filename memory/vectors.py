@@ -40,9 +40,8 @@ class Embedder:
         import openai
 
         try:
-            response = await asyncio.wait_for(
-                self._client.embeddings.create(model=self.model, input=texts), self.timeout
-            )
+            async with asyncio.timeout(self.timeout):
+                response = await self._client.embeddings.create(model=self.model, input=texts)
         except (openai.OpenAIError, TimeoutError) as err:
             raise EmbeddingsUnavailable(f"{type(err).__name__}: {err}") from None
         ordered = sorted(response.data, key=lambda d: d.index)

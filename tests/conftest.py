@@ -105,7 +105,11 @@ async def start_daemon(
 
     async def start(config: dict[str, Any], *, home: Path | None = None) -> RunningDaemon:
         root = home or tmp_path / "home"
-        config = {**config, "web": {"host": "127.0.0.1", "port": 0, **config.get("web", {})}}
+        config = {
+            "discovery": {"interfaces": ["127.0.0.1"]},  # tests never touch the LAN
+            **config,
+            "web": {"host": "127.0.0.1", "port": 0, **config.get("web", {})},
+        }
         path = write_config(root, config)
         paths = HomePaths(root)
         rt = build_runtime(load_config(path), paths)
@@ -122,3 +126,57 @@ async def start_daemon(
         for running in reversed(started):
             await running.http.close()
             await running.daemon.stop()
+
+
+@dataclass
+class SimulatedHome:
+    """A running daemon fed by the MQTT simulator over a real broker."""
+
+    daemon: RunningDaemon
+    sim: Any
+
+    def device_id(self, name: str) -> str:
+        """The id of the one device with this name."""
+        resolution = self.daemon.rt.home.resolve(name)
+        assert resolution.ok and len(resolution.devices) == 1, resolution.message
+        return resolution.devices[0].id
+
+
+@pytest.fixture
+async def simulated_home(
+    mqtt_broker: Broker, start_daemon: Callable[..., Awaitable[RunningDaemon]]
+) -> AsyncIterator[SimulatedHome]:
+    """The daemon plus the demo's MQTT devices (own topic namespace on the shared broker)."""
+    from integrations.mqtt.simulator import DEMO_AREAS, MqttHomeSimulator
+    from tests.util import eventually
+
+    base = f"z2m_{time.monotonic_ns()}"
+    sim = MqttHomeSimulator(mqtt_broker.host, mqtt_broker.port, base=base)
+    await sim.start()
+    try:
+        overrides = {f"mqtt:{d.ieee}": {"area": DEMO_AREAS[d.friendly_name]} for d in sim.devices}
+        running = await start_daemon(
+            {
+                "home": {
+                    "name": "Test house",
+                    "areas": {
+                        "kitchen": {"name": "Kitchen", "floor": "downstairs"},
+                        "living_room": {"name": "Living room", "floor": "downstairs"},
+                        "bedroom": {"name": "Bedroom", "floor": "upstairs"},
+                    },
+                },
+                "mqtt": {
+                    "host": mqtt_broker.host,
+                    "port": mqtt_broker.port,
+                    "zigbee2mqtt_topic": base,
+                },
+                "devices": overrides,
+            }
+        )
+        home = running.rt.home
+        await eventually(
+            lambda: len(home.devices()) >= 16 and all(d.available for d in home.devices())
+        )
+        yield SimulatedHome(running, sim)
+    finally:
+        await sim.stop()

@@ -11,6 +11,7 @@ from agent.bus import Bus, StateChanged
 from agent.devices import Action, Command, Kind
 from agent.errors import ConfirmationRequired, DeviceUnavailable
 from agent.home import Home
+from agent.supervise import cancel_and_wait
 from integrations.mqtt.adapter import MqttIntegration
 from integrations.mqtt.config import MqttConfig
 from integrations.mqtt.simulator import MqttHomeSimulator
@@ -34,8 +35,7 @@ async def mqtt_home(mqtt_broker: Broker) -> AsyncIterator[tuple[Home, MqttHomeSi
         await eventually(lambda: home.resolve("Garden fountain").ok and len(home.devices()) >= 18)
         yield home, sim
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait([task])
         await sim.stop()
 
 
@@ -59,9 +59,9 @@ async def test_devices_are_discovered_with_kinds_and_state(
     assert kinds["Dehumidifier"] is Kind.SWITCH  # Home Assistant MQTT discovery
     assert kinds["Garden fountain"] is Kind.SWITCH  # Tasmota
     await eventually(lambda: home.get(one(home, "Thermostat")).state.target_temperature_c == 20.5)
-    assert home.get(one(home, "Front door")).state.locked is True
-    assert home.get(one(home, "Front door contact")).state.contact_open is False
-    assert home.get(one(home, "Bedroom sensor")).state.humidity == 48
+    await eventually(lambda: home.get(one(home, "Front door")).state.locked is True)
+    await eventually(lambda: home.get(one(home, "Front door contact")).state.contact_open is False)
+    await eventually(lambda: home.get(one(home, "Bedroom sensor")).state.humidity == 48)
 
 
 async def test_commands_reach_the_simulator_and_state_comes_back(

@@ -146,9 +146,8 @@ class AgentLoop:
         recalled: str | None = None
         if memory is not None:
             try:
-                recalled = await asyncio.wait_for(
-                    memory.context_for(conversation, text), MEMORY_TIMEOUT
-                )
+                async with asyncio.timeout(MEMORY_TIMEOUT):
+                    recalled = await memory.context_for(conversation, text)
             except Exception as err:  # memory trouble must not cost the owner a reply
                 log.warning("memory context failed: %s", err)
         try:
@@ -181,9 +180,8 @@ class AgentLoop:
         memory = self.memory()
         if memory is not None:
             try:
-                await asyncio.wait_for(
-                    memory.before_compaction(conversation, messages), MEMORY_TIMEOUT * 6
-                )
+                async with asyncio.timeout(MEMORY_TIMEOUT * 6):
+                    await memory.before_compaction(conversation, messages)
             except Exception as err:
                 log.warning("memory before_compaction failed: %s", err)
         summary = await self._summarise(messages)

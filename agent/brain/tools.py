@@ -154,10 +154,8 @@ class ToolRegistry:
             )
             return ToolResult(False, error="bad_arguments", detail=detail)
         try:
-            value = await asyncio.wait_for(
-                tool.fn(ctx, **{k: getattr(args, k) for k in type(args).model_fields}),
-                tool.timeout or self.default_timeout,
-            )
+            async with asyncio.timeout(tool.timeout or self.default_timeout):
+                value = await tool.fn(ctx, **{k: getattr(args, k) for k in type(args).model_fields})
         except HomeError as err:
             return ToolResult(False, error=err.kind, detail=str(err))
         except TimeoutError:

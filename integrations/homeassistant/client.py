@@ -132,7 +132,8 @@ class Connection:
         self._pending[msg_id] = future
         try:
             await self._ws.send_json({"id": msg_id, "type": type_, **fields})
-            return await asyncio.wait_for(future, self.timeout)
+            async with asyncio.timeout(self.timeout):
+                return await future
         except TimeoutError:
             raise DeviceUnavailable(f"Home Assistant did not answer {type_} in time.") from None
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as err:

@@ -80,6 +80,10 @@ class MqttIntegration:
                     async for message in client.messages:
                         await self._dispatch(str(message.topic), _bytes(message.payload))
             except aiomqtt.MqttError as err:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # aiomqtt turns a cancellation mid-disconnect into MqttError.
+                    raise asyncio.CancelledError from err
                 reason = str(err) or type(err).__name__
             finally:
                 self.client = None
@@ -305,7 +309,8 @@ class MqttIntegration:
         try:
             for topic, payload in messages:
                 await client.publish(topic, payload, qos=1)
-            await asyncio.wait_for(waiter, self.config.command_timeout)
+            async with asyncio.timeout(self.config.command_timeout):
+                await waiter
         except aiomqtt.MqttError as err:
             raise DeviceUnavailable(f"{device.name}: MQTT publish failed ({err}).") from None
         except TimeoutError:

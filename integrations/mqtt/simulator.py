@@ -8,7 +8,6 @@ retained topics) when the broker restarts, as zigbee2mqtt does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -18,6 +17,7 @@ from typing import Any
 import aiomqtt
 
 from agent.simulation import DemoContext, DemoPart
+from agent.supervise import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -294,14 +294,13 @@ class MqttHomeSimulator:
     async def start(self) -> None:
         """Connect (and keep reconnecting) in the background; wait for the first connection."""
         self._task = asyncio.create_task(self._run(), name="mqtt-simulator")
-        await asyncio.wait_for(self._connected.wait(), 10)
+        async with asyncio.timeout(10):
+            await self._connected.wait()
 
     async def stop(self) -> None:
         """Disconnect and stop."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
 
     async def _run(self) -> None:
         lively: asyncio.Task[None] | None = None
@@ -328,6 +327,9 @@ class MqttHomeSimulator:
                     async for message in client.messages:
                         await self._handle(client, str(message.topic), bytes(message.payload))  # type: ignore[arg-type]
             except aiomqtt.MqttError as err:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from err
                 log.info("simulator lost the broker: %s", err)
                 self._client = None
                 self._connected.clear()

@@ -293,7 +293,8 @@ class WledSimulator:
         message = {"state": self.state, "info": self.info()}
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.send_json(message), 2)
+                async with asyncio.timeout(2):
+                    await ws.send_json(message)
 
     # -- state -------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ function summary(device) {
       if (s.position !== undefined) parts.push(s.position === 0 ? "closed" : s.position === 100 ? "open" : `${s.position}% open`);
       if (s.moving && s.moving !== "stopped") parts.push(s.moving);
       break;
-    case "lock": parts.push(s.locked === undefined ? (s.lock_state || "?") : s.locked ? "🔒 locked" : "🔓 unlocked"); break;
+    case "lock": parts.push(s.locked === undefined ? (s.lock_state || "?") : s.locked ? "locked" : "UNLOCKED"); break;
     case "alarm": parts.push((s.alarm_state || "?").replace("_", " ")); break;
     case "speaker":
       parts.push(s.playback || "idle");
@@ -72,9 +72,9 @@ function summary(device) {
       if (s.motion !== undefined) parts.push(s.motion ? "motion" : "clear");
       if (s.contact_open !== undefined) parts.push(s.contact_open ? "open" : "closed");
       if (s.current_temperature_c !== undefined) parts.push(fmtTemp(s.current_temperature_c));
-      if (s.humidity !== undefined) parts.push(`${Math.round(s.humidity)}%`);
-      if (s.value !== undefined) parts.push(`${s.value}${s.unit ? " " + s.unit : ""}`);
-      if (s.battery !== undefined) parts.push(`🔋${s.battery}%`);
+      else if (s.value !== undefined) parts.push(`${s.value}${s.unit ? " " + s.unit : ""}`);
+      if (s.humidity !== undefined) parts.push(`${Math.round(s.humidity)}% RH`);
+      if (s.battery !== undefined) parts.push(`battery ${s.battery}%`);
   }
   return parts.join(" · ");
 }
@@ -138,8 +138,8 @@ function controls(device, tile) {
   if (has(device, "playback")) {
     const playing = s.playback === "playing";
     out.push(el("button", { "aria-label": playing ? "pause" : "play", disabled: !device.available,
-      onclick: () => cmd({ action: playing ? "pause" : "play" }) }, playing ? "⏸" : "▶"));
-    out.push(el("button", { "aria-label": "next", disabled: !device.available, onclick: () => cmd({ action: "next" }) }, "⏭"));
+      onclick: () => cmd({ action: playing ? "pause" : "play" }) }, playing ? "Pause" : "Play"));
+    out.push(el("button", { "aria-label": "next", disabled: !device.available, onclick: () => cmd({ action: "next" }) }, "Next"));
   }
   if (has(device, "volume")) {
     out.push(el("input", {
