@@ -110,7 +110,7 @@ async def test_openai_compatible_request_shape(truck_request: Request) -> None:
 
 
 async def test_slow_backend_falls_back_to_motion_facts(truck_request: Request) -> None:
-    async with FakeOllama(REPLY, delay=3) as ollama:
+    async with FakeOllama(REPLY, delay=1) as ollama:
         describer = FallbackDescriber(OllamaDescriber(ollama.url, "m", timeout=10), timeout=0.3)
         result = await describer.describe(truck_request)
     assert result.backend == "none" and result.error and "0 s" in result.error

@@ -13,7 +13,7 @@ from agent.brain.tools import ToolContext
 from integrations.telegram.simulator import TelegramFake
 from tests.conftest import RunningDaemon
 from tests.util import eventually
-from vision.simulator import SimulatedCamera
+from vision.simulator import FakeVisionModel, SimulatedCamera
 
 OWNER_CHAT = 1001
 
@@ -50,6 +50,20 @@ async def test_truck_scene_sends_exactly_one_photo(
     camera: SimulatedCamera,
     telegram: TelegramFake,
 ) -> None:
+    model = await FakeVisionModel({"driveway": camera}).start()
+    try:
+        await truck_story(start_daemon, camera, telegram, model)
+    finally:
+        await model.stop()
+
+
+async def truck_story(
+    start_daemon: Callable[..., Awaitable[RunningDaemon]],
+    camera: SimulatedCamera,
+    telegram: TelegramFake,
+    model: FakeVisionModel,
+) -> None:
+    """The story of the design: a truck pulls up, the owner's phone shows it."""
     running = await start_daemon(
         {
             "people": [{"name": "Sam", "role": "owner", "telegram": OWNER_CHAT}],
@@ -62,7 +76,12 @@ async def test_truck_scene_sends_exactly_one_photo(
                     "detect_fps": 10,
                 }
             ],
-            "vision": {"describer": "none", "settle": 0.3, "notify_wait": 0.2},
+            "vision": {
+                "describer": "ollama",
+                "base_url": model.base_url,
+                "model": "demo-vision",
+                "settle": 0.3,
+            },
         }
     )
     vision = running.rt.service("vision")
@@ -79,7 +98,11 @@ async def test_truck_scene_sends_exactly_one_photo(
     print(f"motion start → photo in outbox: {sent['created'] - motion_start:.2f} s")
     media = json.loads(sent["media"])
     assert len(media) == 1 and media[0].endswith(".jpg")
-    assert sent["text"].startswith("Driveway: Motion on the driveway camera")
+    assert sent["text"].startswith("Driveway: FedEx truck just pulled up — a white FedEx box")
+    # One event, one description, with the keyframes.
+    events = running.rt.store.query("SELECT * FROM camera_events")
+    assert len(model.requests) == 1, (camera.history, [dict(e) for e in events])
+    assert 1 <= len(model.requests[0]["messages"][0]["images"]) <= 3
     # The owner's phone (the Telegram fake) got the photo.
     await eventually(lambda: any(m.photos for m in telegram.sent), timeout=15)
     # The event ends (the truck parked, the picture holds) and nothing else is sent.
@@ -91,6 +114,7 @@ async def test_truck_scene_sends_exactly_one_photo(
     assert status == 200
     (event,) = body["events"]
     assert event["notified"] == "yes" and event["ended"] and 1 <= len(event["keyframes"]) <= 3
+    assert event["carrier"] == "FedEx" and event["labels"] == ["vehicle"]
     async with running.http.get(running.url + f"api/cameras/events/{event['id']}/0.jpg") as r:
         assert r.status == 200 and (await r.read())[:2] == b"\xff\xd8"
     status, body = await running.api("GET", "/api/cameras")

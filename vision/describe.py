@@ -316,7 +316,8 @@ class FallbackDescriber:
         """Describe with the backend, or fall back to the motion facts."""
         started = time.monotonic()
         try:
-            result = await asyncio.wait_for(self.backend.describe(request), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                result = await self.backend.describe(request)
         except (DescriberUnavailable, TimeoutError, OSError, ValueError, RuntimeError) as err:
             self.failures += 1
             reason = str(err) or f"no answer within {self.timeout:.0f} s"

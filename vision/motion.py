@@ -73,9 +73,11 @@ class MotionSettings:
     masks: list[list[tuple[float, float]]] = field(default_factory=list)
     alpha: float = 0.05  # background learning rate (per frame, on still pixels)
     beta: float = 0.02  # learning rate of each pixel's usual flicker
+    beta_up: float = 0.0  # extra rate while the flicker exceeds its estimate
     min_area: float = 0.0015  # smallest blob, as a fraction of the frame
     recalibrate_above: float = 0.6  # changed fraction treated as a global change
     warmup: int = 20  # frames spent learning the scene after a (re)start
+    peak: float = 0.5  # share of the widest swing seen while warming up kept as flicker
 
 
 class MotionDetector:
@@ -139,10 +141,14 @@ class MotionDetector:
             return MotionResult(False)
         diff = cv2.absdiff(band, self._bg)
         if self._learned < s.warmup:
-            # Calibrating after a (re)start: learn fast, report nothing yet.
+            # Calibrating after a (re)start: learn fast, report nothing yet; the
+            # flicker estimate keeps the peaks (a branch's widest swing).
             self._learned += 1
             cv2.accumulateWeighted(band, self._bg, 0.3)
-            cv2.accumulateWeighted(diff, self._dev, 0.3)
+            if self._learned * 2 <= s.warmup:  # the background itself is still settling
+                cv2.accumulateWeighted(diff, self._dev, 0.3)
+            else:
+                cv2.max(self._dev, diff * s.peak, dst=self._dev)
             return MotionResult(False)
         # A pixel changes when it leaves its own usual range by a margin (the
         # range moves slowly, so the limit is refreshed every few frames).
@@ -162,6 +168,10 @@ class MotionDetector:
         # a car that has parked fades into the background instead of staying
         # "motion" forever.
         cv2.accumulateWeighted(diff, self._dev, s.beta)
+        if s.beta_up:  # optionally rise faster than it decays (gusty wind)
+            cv2.accumulateWeighted(
+                diff, self._dev, s.beta_up, mask=cv2.compare(diff, self._dev, cv2.CMP_GT)
+            )
         if count == 0:
             cv2.accumulateWeighted(band, self._bg, s.alpha)
             return MotionResult(False)

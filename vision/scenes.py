@@ -246,6 +246,32 @@ def headlights(w: int = 640, h: int = 360, n: int = 60, seed: int = 6) -> Clip:
     return _render("headlights", n, w, h, seed, paint, night=True)
 
 
+# What a good vision model would say about each scene (the demo's fake model answers this).
+SCENE_TRUTH: dict[str, dict[str, object]] = {
+    "truck": {
+        "title": "FedEx truck just pulled up",
+        "description": "A white FedEx box truck pulled into the driveway and stopped; "
+        "looks like a delivery.",
+        "notable": True,
+        "labels": ["vehicle"],
+        "carrier": "FedEx",
+    },
+    "person": {
+        "title": "Someone is at the front door",
+        "description": "A person in a red coat walked up the driveway to the front door.",
+        "notable": True,
+        "labels": ["person"],
+        "carrier": None,
+    },
+}
+NOTHING: dict[str, object] = {
+    "title": "No activity",
+    "description": "",
+    "notable": False,
+    "labels": [],
+    "carrier": None,
+}
+
 SCENES: dict[str, Callable[..., Clip]] = {
     "foliage": foliage,
     "truck": truck,

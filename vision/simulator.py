@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -214,6 +215,67 @@ class SimulatedCamera:
         return response
 
 
+class FakeVisionModel:
+    """An Ollama-style /api/chat that "sees" what the simulated cameras are playing.
+
+    It answers from the scenes' ground truth, so the demo and the end-to-end
+    tests show the real describer path (request, parsing, notifier) without a
+    model. Every request body is kept in `requests`.
+    """
+
+    def __init__(self, cameras: dict[str, SimulatedCamera], host: str = "127.0.0.1") -> None:
+        self.cameras = cameras
+        self.host = host
+        self.port = 0
+        self.requests: list[dict[str, Any]] = []
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        """Where to point `vision.base_url`."""
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> FakeVisionModel:
+        """Serve on loopback."""
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_post("/api/chat", self._chat)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        self.port = free_port(self.host)
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        return self
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def seen(self, prompt: str) -> dict[str, object]:
+        """The truth of the scene the named camera played last (within a minute)."""
+        camera = next((c for n, c in self.cameras.items() if n in prompt), None)
+        if camera is None or not camera.history:
+            return scenes.NOTHING
+        started, scene = camera.history[-1]
+        if time.time() - started > 60:
+            return scenes.NOTHING
+        return scenes.SCENE_TRUTH.get(scene, scenes.NOTHING)
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append(body)
+        prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
+        if not any(m.get("images") for m in body.get("messages", [])):
+            return web.json_response({"error": "no image in the request"}, status=400)
+        answer = json.dumps(self.seen(prompt))
+        return web.json_response(
+            {
+                "model": body.get("model"),
+                "message": {"role": "assistant", "content": answer},
+                "done": True,
+            }
+        )
+
+
 async def _demo_playlist(camera: SimulatedCamera, every: float) -> None:
     """Play a scene now and then so the dashboard has events to show."""
     order = ["truck", "foliage", "person", "cloud_shadow", "rain", "truck", "headlights"]
@@ -245,6 +307,12 @@ async def demo(ctx: DemoContext) -> DemoPart:
     await driveway.start()
     await door.start()
     playlist = asyncio.create_task(_demo_playlist(driveway, every), name="simcam:playlist")
+    # The real local model when it is on disk; otherwise a fake one that knows the scenes.
+    model = (
+        None
+        if _model_available()
+        else await FakeVisionModel({"driveway": driveway, "front door": door}).start()
+    )
     config: dict[str, Any] = {
         "cameras": [
             {
@@ -252,11 +320,15 @@ async def demo(ctx: DemoContext) -> DemoPart:
                 "url": driveway.mjpeg_url,
                 "snapshot_url": driveway.snapshot_url,
                 "area": "garage",
-                "notify": ["person", "vehicle", "package", "motion"],
+                "notify": ["person", "vehicle", "package"],
             },
             {"name": "front door", "url": door.mjpeg_url, "area": "porch"},
         ],
-        "vision": {"describer": "transformers" if _model_available() else "none"},
+        "vision": (
+            {"describer": "ollama", "base_url": model.base_url, "model": "demo-vision"}
+            if model is not None
+            else {"describer": "transformers"}
+        ),
     }
 
     async def stop() -> None:
@@ -265,5 +337,8 @@ async def demo(ctx: DemoContext) -> DemoPart:
             await playlist
         await driveway.stop()
         await door.stop()
+        if model is not None:
+            await model.stop()
 
-    return DemoPart("cameras", config, stop, {"driveway": driveway, "front door": door})
+    handle = {"driveway": driveway, "front door": door, "vision model": model}
+    return DemoPart("cameras", config, stop, handle)
