@@ -37,6 +37,7 @@ DEMO_PARTS = [
     "integrations.twilio.simulator:demo",
     "integrations.telegram.simulator:demo",
     "vision.simulator:demo",
+    "memory.simulator:demo",
 ]
 
 DEMO_CONFIG: dict[str, Any] = {

@@ -190,3 +190,24 @@ async def test_play_a_favourite_locally(imperial: tuple[Runtime, Brain]) -> None
     assert state(rt, "sonos:kitchen").media_title == "Radio Paradise"
     reply = await brain.handle(message("play the greatest hits of 1987 in the kitchen"), OWNER)
     assert reply.path == "none"
+
+
+async def test_an_area_stands_for_its_heater(imperial: tuple[Runtime, Brain]) -> None:
+    """ "Set the pool to 84" sets the pool heater (the pool's one climate device)."""
+    rt, brain = imperial
+    reply = await brain.handle(message("set the pool to 84"), OWNER)
+    assert reply.path == "local", reply.text
+    pool = next(d for d in rt.home.devices() if d.name == "Pool heater")
+    spa = next(d for d in rt.home.devices() if d.name == "Spa")
+    assert abs(pool.state.target_temperature_c - (84 - 32) * 5 / 9) < 0.1
+    assert abs(spa.state.target_temperature_c - (84 - 32) * 5 / 9) > 0.5, "the spa is not the pool"
+
+
+async def test_my_favourite_radio_plays_the_radio_favourite(
+    imperial: tuple[Runtime, Brain],
+) -> None:
+    """ "Play my favourite radio in the study" picks the favourite whose kind is radio."""
+    rt, brain = imperial
+    reply = await brain.handle(message("play my favourite radio in the study"), OWNER)
+    assert reply.path == "local", reply.text
+    assert state(rt, "sonos:study").media_title == "Radio Paradise"

@@ -79,11 +79,6 @@ async def test_forgotten_fact_is_in_no_later_turn(start_daemon: Any, llm: FakeLL
         assert "611" not in llm.request_text(i), f"request {i} still carries the number"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the brain to pass its messages through memory.redact() before each "
-    "model request (agent/brain/loop.py); remove this mark once it does",
-)
 async def test_forgotten_fact_leaves_the_same_turn(start_daemon: Any, llm: FakeLLM) -> None:
     """Even the request right after the forget tool ran (same turn) no longer carries it."""
     d = await start_daemon(config(llm))

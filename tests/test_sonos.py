@@ -109,7 +109,7 @@ async def test_discovery_finds_every_speaker_with_room_and_favourites() -> None:
             Feature.GROUPING,
         }
         assert study.info["host"] == r.household.speaker("Study").ip
-        assert {"Radio Paradise", "Sunday Morning"} <= set(study.info["favorites"])
+        assert {"Radio Paradise", "Sunday Morning"} <= {f["title"] for f in study.info["favorites"]}
         assert study.state.volume == r.household.speaker("Study").state.volume
         assert study.state.playback == "stopped"
         assert study.state.group == (study.id,)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.sonos.favourites import Favourite, looks_like_uri, match
+from agent.media import looks_like_uri
+from integrations.sonos.favourites import Favourite, match
 
 FAVOURITES = [
     Favourite("Radio Paradise", "radio", "x-rincon-mp3radio://stream.radioparadise.com/mp3", None),

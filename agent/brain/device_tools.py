@@ -21,6 +21,7 @@ from agent.errors import (
     NoSuchDevice,
     UnsupportedCommand,
 )
+from agent.media import looks_like_uri, match_favourite
 
 if TYPE_CHECKING:
     from agent.home import Home
@@ -219,30 +220,24 @@ async def alarm(
     return await act(ctx, target, [command], Kind.ALARM)
 
 
-def favourites(device: Device) -> list[str]:
-    """The names of a speaker's favourites (stations, playlists)."""
-    names: list[str] = []
+def favourites(device: Device) -> list[tuple[str, str]]:
+    """A speaker's favourites as (title, kind) pairs; kind is radio, playlist, track or ""."""
+    pairs: list[tuple[str, str]] = []
     for item in device.info.get("favorites") or []:
         if isinstance(item, str):
-            names.append(item)
-        elif isinstance(item, dict):
-            name = item.get("title") or item.get("name")
-            if name:
-                names.append(str(name))
-    return names
+            pairs.append((item, ""))
+        elif isinstance(item, dict) and (item.get("title") or item.get("name")):
+            pairs.append((str(item.get("title") or item.get("name")), str(item.get("kind", ""))))
+    return pairs
 
 
 def pick_favourite(speakers: list[Device], wanted: str) -> str:
-    """The one favourite a phrase names, or NoSuchDevice listing them (or the close ones)."""
-    known = {name for d in speakers for name in favourites(d)}
-    key = wanted.strip().lower()
-    exact = [f for f in known if f.lower() == key]
-    close = exact or [f for f in known if key in f.lower() or f.lower() in key]
-    if len(close) == 1:
-        return close[0]
-    if close:
-        raise AmbiguousTarget(f"Which one: {', '.join(sorted(close))}?", sorted(close))
-    listed = ", ".join(sorted(known)) or "none"
+    """The favourite a phrase names, or NoSuchDevice listing them (the LLM may then choose)."""
+    known = list(dict.fromkeys(pair for d in speakers for pair in favourites(d)))
+    title = match_favourite(wanted, known)
+    if title is not None:
+        return title
+    listed = ", ".join(sorted(t for t, _ in known)) or "none"
     raise NoSuchDevice(f"No favourite matches {wanted!r}. Favourites: {listed}.")
 
 
@@ -251,7 +246,7 @@ async def play_music(ctx: ToolContext, where: str, what: str) -> dict[str, Any]:
     probe = Command(action=Action.PLAY_MEDIA, media="x")
     speakers = resolve_targets(_home(ctx), where, probe, Kind.SPEAKER)
     media = what.strip()
-    if not media.lower().startswith(("http://", "https://", "x-", "file:")):
+    if not looks_like_uri(media):
         media = pick_favourite(speakers, media)
     return await act(ctx, where, [Command(action=Action.PLAY_MEDIA, media=media)], Kind.SPEAKER)
 

@@ -242,6 +242,21 @@ class LocalPath:
         entity = result.entities.get(name)
         return None if entity is None else entity.value
 
+    def _one_climate(self, devices: list[Device], result: RecognizeResult) -> list[Device]:
+        """For "set the pool to 84": the area's heater named after it, or ask which one.
+
+        One setpoint rarely suits several heaters (a pool and a spa share an area).
+        """
+        area = self._entity(result, "area")
+        if len(devices) <= 1 or area is None or self._entity(result, "name") is not None:
+            return devices
+        area_name = self.home.area_name(str(area)).lower()
+        named = [d for d in devices if area_name in d.name.lower()]
+        if len(named) == 1:
+            return named
+        listed = ", ".join(d.name for d in devices)
+        raise Unclear(listed, question=True)
+
     def _targets(self, result: RecognizeResult, kinds: set[Kind] | None = None) -> list[Device]:
         name = self._entity(result, "name")
         area = self._entity(result, "area")
@@ -341,7 +356,7 @@ class LocalPath:
         if intent == "HassClimateSetTemperature":
             from agent.brain.vocab import to_celsius
 
-            devices = self._targets(result, {Kind.CLIMATE})
+            devices = self._one_climate(self._targets(result, {Kind.CLIMATE}), result)
             value = float(self._entity(result, "temperature"))
             celsius = to_celsius(value, self.units)
             if not -20 <= celsius <= 60:

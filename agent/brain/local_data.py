@@ -30,6 +30,16 @@ HANDLED = {
 # Phrasings people use that the community sentences lack (English only).
 EXTRA_SENTENCES: dict[str, dict[str, list[dict[str, Any]]]] = {
     "en": {
+        # "set the pool to 84": an area standing for its one heater or thermostat.
+        "HassClimateSetTemperature": [
+            {
+                "sentences": [
+                    "<set> [<the>] {area} [temperature] to {temperature} [degrees]",
+                    "(heat|warm) [up] [<the>] {area} to {temperature} [degrees]",
+                ],
+                "slots": {"domain": "climate"},
+            },
+        ],
         "HassLightSet": [
             {
                 "sentences": [

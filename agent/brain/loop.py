@@ -90,6 +90,7 @@ class AgentLoop:
         calls_used = 0
         final: str | None = None
         for _ in range(self.settings.max_rounds):
+            messages = self._without_forgotten(messages)
             completion = await self.provider.complete(messages, schemas)
             if not completion.tool_calls:
                 final = completion.text or ""
@@ -125,7 +126,7 @@ class AgentLoop:
                 self.history.append(conversation, tool_message, ctx.channel, ctx.sender)
         if final is None:
             # Out of rounds: one last call without tools for a plain answer.
-            completion = await self.provider.complete(messages, None)
+            completion = await self.provider.complete(self._without_forgotten(messages), None)
             final = completion.text or "I stopped there: that took too many steps."
         challenge: Challenge | None = ctx.extras.pop("confirmation", None)
         if not final.strip() and challenge is None:
@@ -140,6 +141,12 @@ class AgentLoop:
             conversation, {"role": "assistant", "content": final}, ctx.channel, ctx.sender
         )
         return Reply(final, "llm", actions, confirmation, list(ctx.extras.pop("media", [])))
+
+    def _without_forgotten(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop what the owner asked to forget during this turn before the next request."""
+        memory = self.memory()
+        redact = getattr(memory, "redact", None)
+        return redact(messages) if callable(redact) else messages
 
     async def _context(self, conversation: str, text: str) -> str:
         memory = self.memory()

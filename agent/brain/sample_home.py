@@ -41,7 +41,10 @@ AREAS = {
     "basement": Area("basement", "Basement", None),
 }
 
-FAVOURITES = ["Radio Paradise", "Dinner Jazz"]
+FAVOURITES = [
+    {"title": "Radio Paradise", "kind": "radio"},
+    {"title": "Dinner Jazz", "kind": "playlist"},
+]
 
 
 def demo_devices() -> list[Device]:

@@ -32,6 +32,7 @@ from agent.errors import (
     NoSuchDevice,
     UnsupportedCommand,
 )
+from agent.media import looks_like_uri
 from integrations.sonos import favourites as fav
 from integrations.sonos import speaker as sp
 from integrations.sonos.config import SonosConfig
@@ -359,7 +360,7 @@ class SonosIntegration:
                     "uid": identity.uid,
                     "model": identity.model,
                     "household": identity.household,
-                    "favorites": [f.title for f in self.favourites],
+                    "favorites": [{"title": f.title, "kind": f.kind} for f in self.favourites],
                 },
             )
         )
@@ -373,7 +374,7 @@ class SonosIntegration:
         except HomeError as err:
             log.warning("sonos: could not read favourites: %s", err)
             return
-        titles = [f.title for f in self.favourites]
+        titles = [{"title": f.title, "kind": f.kind} for f in self.favourites]
         if self._home is None:
             return
         for speaker in self.speakers.values():
@@ -423,7 +424,7 @@ class SonosIntegration:
     async def _favourite(self, command: Command) -> fav.Favourite | None:
         if command.action != Action.PLAY_MEDIA or command.media is None:
             return None
-        if fav.looks_like_uri(command.media):
+        if looks_like_uri(command.media):
             return None
         if not self.favourites:
             await self._load_favourites()
