@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -10,6 +11,7 @@ import aiohttp
 import pytest
 
 from agent.brain.tools import ToolContext
+from agent.cli import main
 from integrations.telegram.simulator import TelegramFake
 from tests.conftest import RunningDaemon
 from tests.util import eventually
@@ -49,10 +51,11 @@ async def test_truck_scene_sends_exactly_one_photo(
     start_daemon: Callable[..., Awaitable[RunningDaemon]],
     camera: SimulatedCamera,
     telegram: TelegramFake,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     model = await FakeVisionModel({"driveway": camera}).start()
     try:
-        await truck_story(start_daemon, camera, telegram, model)
+        await truck_story(start_daemon, camera, telegram, model, capsys)
     finally:
         await model.stop()
 
@@ -62,6 +65,7 @@ async def truck_story(
     camera: SimulatedCamera,
     telegram: TelegramFake,
     model: FakeVisionModel,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The story of the design: a truck pulls up, the owner's phone shows it."""
     running = await start_daemon(
@@ -122,6 +126,17 @@ async def truck_story(
     assert body["cameras"][0]["latest_event"]["id"] == event["id"]
     status, health = await running.api("GET", "/api/health")
     assert health["components"]["vision"]["cameras"]["driveway"]["status"] == "ok"
+
+    # The CLI reads the same API.
+    (running.rt.paths.root / "url").write_text(running.url)
+    home = str(running.rt.paths.root)
+    capsys.readouterr()
+    code = await asyncio.to_thread(main, ["--home", home, "events", "--json"])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0 and printed["events"][0]["carrier"] == "FedEx"
+    assert await asyncio.to_thread(main, ["--home", home, "events", "--since", "soon"]) == 2
+    assert await asyncio.to_thread(main, ["--home", home, "cameras"]) == 0
+    assert "driveway" in capsys.readouterr().out
 
 
 async def test_camera_api_tools_and_preferences(
