@@ -22,6 +22,7 @@ import numpy as np
 from vision.motion import Box, MotionResult
 
 _ids = itertools.count(1)
+MAX_KEYFRAME_WIDTH = 1280
 
 
 @dataclass
@@ -201,6 +202,10 @@ class EventTracker:
         event.rest = result.bbox
 
     def _consider(self, event: CameraEvent, ts: float, image: np.ndarray, box: Box) -> None:
+        if image.shape[1] > MAX_KEYFRAME_WIDTH:
+            # A dozen 4K candidates would be 300 MB; 1280 px is plenty to describe.
+            height = round(image.shape[0] * MAX_KEYFRAME_WIDTH / image.shape[1])
+            image = cv2.resize(image, (MAX_KEYFRAME_WIDTH, height), interpolation=cv2.INTER_AREA)
         score, thumb = frame_score(image, box)
         event.candidates.append(Candidate(ts, image, score, thumb, box))
         if len(event.candidates) > self.settings.candidates:
