@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from tests.conftest import RunningDaemon
 from tests.util import eventually
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = os.path.exists(CHROMIUM)
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 CONFIG = {
     "virtual": {
         "devices": [
@@ -35,45 +23,36 @@ CONFIG = {
 
 @pytest.mark.timeout(90)
 async def test_chat_panel_talks_and_confirms(
+    browser: Any,
     start_daemon: Callable[..., Awaitable[RunningDaemon]],
 ) -> None:
     """Type a command, see the reply; unlock asks for the code and the panel confirms it."""
-    if not HAVE_CHROMIUM:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.async_api")
     daemon = await start_daemon(CONFIG)
     rt = daemon.rt
     await eventually(lambda: len(rt.home.devices()) == 2)
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(f"{daemon.url}?token={rt.token}")
-            box = page.locator("#chat input[name=text]")
-            await box.fill("turn on the porch light")
-            await box.press("Enter")
-            await page.locator("#chat .chat-house", has_text="Porch light on").wait_for(
-                timeout=10000
-            )
-            porch = next(d for d in rt.home.devices() if d.name == "Porch light")
-            assert rt.home.get(porch.id).state.on is True
+    page = await browser.new_page()
+    await page.goto(f"{daemon.url}?token={rt.token}")
+    box = page.locator("#chat input[name=text]")
+    await box.fill("turn on the porch light")
+    await box.press("Enter")
+    await page.locator("#chat .chat-house", has_text="Porch light on").wait_for(timeout=10000)
+    porch = next(d for d in rt.home.devices() if d.name == "Porch light")
+    assert rt.home.get(porch.id).state.on is True
 
-            await box.fill("unlock the front door")
-            await box.press("Enter")
-            prompt = page.locator("#chat .chat-house", has_text="Reply YES")
-            await prompt.wait_for(timeout=10000)
-            code = re.search(r"YES (\d{4})", await prompt.inner_text()).group(1)  # type: ignore[union-attr]
-            door = next(d for d in rt.home.devices() if d.name == "Front door")
-            assert rt.home.get(door.id).state.locked is True
-            await page.locator("#chat .chat-confirm input").fill(code)
-            await page.locator("#chat .chat-confirm button").click()
-            await page.locator("#chat .chat-house", has_text="Confirmed").wait_for(timeout=10000)
-            assert rt.home.get(door.id).state.locked is False
+    await box.fill("unlock the front door")
+    await box.press("Enter")
+    prompt = page.locator("#chat .chat-house", has_text="Reply YES")
+    await prompt.wait_for(timeout=10000)
+    code = re.search(r"YES (\d{4})", await prompt.inner_text()).group(1)  # type: ignore[union-attr]
+    door = next(d for d in rt.home.devices() if d.name == "Front door")
+    assert rt.home.get(door.id).state.locked is True
+    await page.locator("#chat .chat-confirm input").fill(code)
+    await page.locator("#chat .chat-confirm button").click()
+    await page.locator("#chat .chat-house", has_text="Confirmed").wait_for(timeout=10000)
+    assert rt.home.get(door.id).state.locked is False
 
-            # A reload shows the conversation so far.
-            await page.reload()
-            await page.locator("#chat .chat-user", has_text="turn on the porch light").wait_for(
-                timeout=10000
-            )
-        finally:
-            await browser.close()
+    # A reload shows the conversation so far.
+    await page.reload()
+    await page.locator("#chat .chat-user", has_text="turn on the porch light").wait_for(
+        timeout=10000
+    )

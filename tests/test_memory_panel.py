@@ -2,71 +2,55 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
-import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
-
-async def test_browse_search_edit_approve_forget(start_daemon: Any) -> None:
+async def test_browse_search_edit_approve_forget(browser: Any, start_daemon: Any) -> None:
     """The owner finds a memory, fixes it, approves a proposal and forgets one."""
-    from playwright.async_api import async_playwright
 
     d = await start_daemon({"memory": {"watch_interval": 0.05}})
     memory = d.rt.services["memory"]
     memory.add("The cleaner comes on Thursdays")
     ana = memory.add("Ana's number is +34 611 222 333").entry
     memory.add("<img src=x onerror=alert(1)> the gate code is 4321", source="camera")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page()
-            page.set_default_timeout(10_000)
-            dialogs: list[str] = []
+    page = await browser.new_page()
+    page.set_default_timeout(10_000)
+    dialogs: list[str] = []
 
-            async def accept(dialog: Any) -> None:
-                dialogs.append(dialog.message)
-                await dialog.accept()
+    async def accept(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        await dialog.accept()
 
-            page.on("dialog", accept)
-            await page.goto(f"{d.url}?token={d.rt.token}")
-            panel = page.locator("#memory")
-            await panel.locator("li", has_text="cleaner").wait_for()
+    page.on("dialog", accept)
+    await page.goto(f"{d.url}?token={d.rt.token}")
+    panel = page.locator("#memory")
+    await panel.locator("li", has_text="cleaner").wait_for()
 
-            await panel.locator("input[type=search]").fill("Ana number")
-            await panel.locator("li", has_text="Ana").wait_for()
-            await page.wait_for_function("document.querySelectorAll('#memory li').length === 1")
+    await panel.locator("input[type=search]").fill("Ana number")
+    await panel.locator("li", has_text="Ana").wait_for()
+    await page.wait_for_function("document.querySelectorAll('#memory li').length === 1")
 
-            row = panel.locator("li", has_text="Ana")
-            await row.get_by_role("button", name="Edit").click()
-            await row.locator("input.edit").fill("Ana's number is +34 600 000 000")
-            await row.get_by_role("button", name="Save").click()
-            await panel.locator("li", has_text="600 000 000").wait_for()
-            assert memory.get(ana.id).text.endswith("600 000 000")
+    row = panel.locator("li", has_text="Ana")
+    await row.get_by_role("button", name="Edit").click()
+    await row.locator("input.edit").fill("Ana's number is +34 600 000 000")
+    await row.get_by_role("button", name="Save").click()
+    await panel.locator("li", has_text="600 000 000").wait_for()
+    assert memory.get(ana.id).text.endswith("600 000 000")
 
-            await panel.locator("select").select_option("note")
-            await panel.locator("input[type=search]").fill("")
-            proposal = panel.locator("li", has_text="gate code")
-            await proposal.wait_for()
-            assert "proposed by camera" in await proposal.inner_text()
-            await proposal.get_by_role("button", name="Approve").click()
-            await panel.locator("select").select_option("fact")
-            await panel.locator("li", has_text="gate code").wait_for()
+    await panel.locator("select").select_option("note")
+    await panel.locator("input[type=search]").fill("")
+    proposal = panel.locator("li", has_text="gate code")
+    await proposal.wait_for()
+    assert "proposed by camera" in await proposal.inner_text()
+    await proposal.get_by_role("button", name="Approve").click()
+    await panel.locator("select").select_option("fact")
+    await panel.locator("li", has_text="gate code").wait_for()
 
-            await (
-                panel.locator("li", has_text="600 000 000")
-                .get_by_role("button", name="Forget")
-                .click()
-            )
-            await panel.locator("li", has_text="600 000 000").wait_for(state="detached")
-            assert dialogs and "600 000 000" in dialogs[0]  # the confirm(), not an alert(1)
-            assert "600 000 000" not in (d.rt.paths.memory / "MEMORY.md").read_text()
+    await panel.locator("li", has_text="600 000 000").get_by_role("button", name="Forget").click()
+    await panel.locator("li", has_text="600 000 000").wait_for(state="detached")
+    assert dialogs and "600 000 000" in dialogs[0]  # the confirm(), not an alert(1)
+    assert "600 000 000" not in (d.rt.paths.memory / "MEMORY.md").read_text()
 
-            await panel.locator(".mem-add input[type=text]").fill("The spa stays at 38")
-            await panel.get_by_role("button", name="Remember").click()
-            await panel.locator("li", has_text="spa stays at 38").wait_for()
-        finally:
-            await browser.close()
+    await panel.locator(".mem-add input[type=text]").fill("The spa stays at 38")
+    await panel.get_by_role("button", name="Remember").click()
+    await panel.locator("li", has_text="spa stays at 38").wait_for()

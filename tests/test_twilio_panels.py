@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,17 +15,6 @@ from tests.conftest import RunningDaemon
 from tests.messaging_helpers import COMPONENTS, OWNER, people
 from tests.util import eventually
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = os.path.exists(CHROMIUM)
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LIGHTS = {
     "devices": [
         {"id": "kitchen", "name": "Kitchen ceiling", "kind": "light", "area": "kitchen"},
@@ -53,12 +40,11 @@ async def twilio_demo(tmp_path: Path) -> AsyncIterator[tuple[DemoContext, Any]]:
 
 @pytest.mark.timeout(90)
 async def test_phone_and_messages_panels(
-    twilio_demo: tuple[DemoContext, Any], start_daemon: Callable[..., Awaitable[RunningDaemon]]
+    browser: Any,
+    twilio_demo: tuple[DemoContext, Any],
+    start_daemon: Callable[..., Awaitable[RunningDaemon]],
 ) -> None:
     """Text the house from the phone panel; the reply and the stranger show up safely."""
-    if not HAVE_CHROMIUM:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.async_api")
     ctx, part = twilio_demo
     daemon = await start_daemon(
         {"people": people(), "brain": {"provider": "none"}, "virtual": LIGHTS, **part.config}
@@ -72,32 +58,23 @@ async def test_phone_and_messages_panels(
     stranger.webhook_url_fn = fake.phones[OWNER].webhook_url_fn
     await stranger.send("<img src=x onerror=\"document.title='pwned'\">hi")
 
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda err: errors.append(str(err)))
-            await page.goto(f"{daemon.url}?token={daemon.rt.token}")
-            box = page.locator("#phone input")
-            await box.fill("turn off all the lights")
-            await box.press("Enter")
-            await page.locator("#phone .bubble.mine", has_text="turn off all the lights").wait_for(
-                timeout=10000
-            )
-            await page.locator("#phone .bubble.theirs").first.wait_for(timeout=10000)
-            await eventually(
-                lambda: not any(d.state.on for d in daemon.rt.home.devices()), timeout=10
-            )
-            # The messages panel lists the reply and the stranger, whose text stays text.
-            await page.locator("#messages tbody tr", has_text="whatsapp").first.wait_for(
-                timeout=10000
-            )
-            row = page.locator("#messages tbody tr", has_text="+15550777")
-            await row.wait_for(timeout=10000)
-            assert "<img" in await row.inner_text()
-            assert await row.locator("img").count() == 0
-            assert await page.title() != "pwned"
-            assert errors == []
-        finally:
-            await browser.close()
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    await page.goto(f"{daemon.url}?token={daemon.rt.token}")
+    box = page.locator("#phone input")
+    await box.fill("turn off all the lights")
+    await box.press("Enter")
+    await page.locator("#phone .bubble.mine", has_text="turn off all the lights").wait_for(
+        timeout=10000
+    )
+    await page.locator("#phone .bubble.theirs").first.wait_for(timeout=10000)
+    await eventually(lambda: not any(d.state.on for d in daemon.rt.home.devices()), timeout=10)
+    # The messages panel lists the reply and the stranger, whose text stays text.
+    await page.locator("#messages tbody tr", has_text="whatsapp").first.wait_for(timeout=10000)
+    row = page.locator("#messages tbody tr", has_text="+15550777")
+    await row.wait_for(timeout=10000)
+    assert "<img" in await row.inner_text()
+    assert await row.locator("img").count() == 0
+    assert await page.title() != "pwned"
+    assert errors == []
