@@ -94,14 +94,18 @@ def run_daemon(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """The daemon plus a simulated home."""
-    from agent.demo import demo_home
+    from agent.demo import NotADemoHome, demo_home
     from agent.demo import run_demo as demo_main
     from agent.logs import setup_logging
 
     setup_logging("info")
-    token = demo_home().token(create=True)
+    paths = demo_home(args.home)
     try:
-        asyncio.run(demo_main(args.port, lambda url: _banner(url, token, demo=True)))
+        token = paths.token(create=True)
+        asyncio.run(demo_main(args.port, lambda url: _banner(url, token, demo=True), args.home))
+    except NotADemoHome as err:
+        print(f"homeclaw demo: {err}", file=sys.stderr)
+        return 2
     except ConfigError as err:  # the demo writes its own config: this is a bug, say so plainly
         print("homeclaw demo: the generated config is invalid:", *err.problems, sep="\n  ")
         return EX_CONFIG

@@ -65,6 +65,11 @@ def api(
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read() or b"null")
     except urllib.error.HTTPError as err:
+        if err.code == 401:
+            raise DaemonUnreachable(
+                f"the daemon at {base_url(paths)} refused the token in {paths.token_file}; "
+                "it belongs to another home folder (use --home or HOMECLAW_HOME)."
+            ) from None
         try:
             return json.loads(err.read() or b"null")
         except ValueError:

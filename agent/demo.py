@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
 import shutil
 import socket
 import tempfile
@@ -93,12 +94,15 @@ class DemoBroker:
         if exe:
             self._tmp = Path(tempfile.mkdtemp(prefix="homeclaw-mosquitto-"))
             conf = self._tmp / "mosquitto.conf"
+            # Started as root, mosquitto switches user, which clears the parent-death
+            # signal; staying the demo's own user keeps "dies with the demo" working.
+            same_user = "user root\n" if os.geteuid() == 0 else ""
             conf.write_text(
                 f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
-                "log_dest none\n"
+                f"log_dest none\n{same_user}"
             )
             self._proc = await asyncio.create_subprocess_exec(
-                exe, "-c", str(conf), stderr=asyncio.subprocess.DEVNULL
+                exe, "-c", str(conf), stderr=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent
             )
             kind = "mosquitto"
         else:
@@ -151,13 +155,28 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def demo_home() -> HomePaths:
-    """The demo's own home folder (the owner's real one is never touched)."""
-    return HomePaths.from_env(Path("~/.homeclaw-demo"))
+DEMO_MARKER = "# Written by `homeclaw demo`"
+
+
+class NotADemoHome(Exception):
+    """The folder holds a real home; the demo refuses to reset it."""
+
+
+def demo_home(override: str | None = None) -> HomePaths:
+    """The demo's own folder: `--home` if given, else ~/.homeclaw-demo.
+
+    $HOMECLAW_HOME is deliberately ignored: it names the owner's real home.
+    """
+    return HomePaths.from_env(Path(override or "~/.homeclaw-demo"))
 
 
 def prepare_home(paths: HomePaths) -> None:
     """A fresh demo home: new database each run, the token kept."""
+    if paths.config.exists() and not paths.config.read_text().startswith(DEMO_MARKER):
+        raise NotADemoHome(
+            f"{paths.root} holds a real homeclaw home; the demo resets its folder on every "
+            "run, so give it another one (homeclaw --home /tmp/demo demo)."
+        )
     paths.root.mkdir(parents=True, exist_ok=True)
     for name in ("homeclaw.db", "homeclaw.db-wal", "homeclaw.db-shm", "routines.yaml"):
         (paths.root / name).unlink(missing_ok=True)
@@ -181,11 +200,13 @@ async def start_parts(ctx: DemoContext, refs: list[str]) -> list[DemoPart]:
     return parts
 
 
-async def run_demo(port: int | None, on_ready: Callable[[str], None]) -> None:
+async def run_demo(
+    port: int | None, on_ready: Callable[[str], None], home: str | None = None
+) -> None:
     """Run the simulated home and the daemon until interrupted."""
     from agent.daemon import build_runtime, serve
 
-    paths = demo_home()
+    paths = demo_home(home)
     prepare_home(paths)
     web_port = port or (8321 if _port_free(8321) else free_port())
     broker = await DemoBroker().start()
@@ -230,6 +251,17 @@ async def run_demo(port: int | None, on_ready: Callable[[str], None]) -> None:
                 async with asyncio.timeout(5):
                     await part.stop()
         await broker.stop()
+
+
+def _die_with_parent() -> None:
+    """In the broker's child process: get SIGTERM when the demo dies, even by kill -9."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: the broker is stopped on a normal exit only
 
 
 def _port_free(port: int) -> bool:

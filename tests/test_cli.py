@@ -1,0 +1,69 @@
+"""The command line against a real daemon: init, devices --json, doctor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from agent.config import load_config
+from agent.simulation import free_port
+from tests.conftest import SimulatedHome
+
+
+async def homeclaw(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a subprocess (off the event loop, which serves the daemon)."""
+    env = {**os.environ, "HOMECLAW_HOME": str(home)}
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "agent.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_init_creates_a_working_home(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    result = await homeclaw("init", home=home)
+    assert result.returncode == 0, result.stderr
+    for name in ("config.yaml", "soul.md", "HEARTBEAT.md", "token"):
+        assert (home / name).exists(), name
+    assert (home / "token").stat().st_mode & 0o777 == 0o600
+    load_config(home / "config.yaml", env={})  # the annotated config is valid as written
+    again = await homeclaw("init", home=home)
+    assert "already there" in again.stdout
+
+
+async def test_devices_json_and_table(simulated_home: SimulatedHome) -> None:
+    home = simulated_home.daemon.rt.paths.root
+    (home / "url").write_text(simulated_home.daemon.url)  # as `homeclaw run` does
+    result = await homeclaw("devices", "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert len(data["devices"]) >= 16
+    assert len({d["area"] for d in data["devices"]}) >= 4
+    for device in data["devices"]:
+        assert {"id", "name", "area", "kind", "available", "state"} <= set(device)
+    table = await homeclaw("devices", home=home)
+    assert "Kitchen ceiling" in table.stdout and "Living room" in table.stdout
+
+
+async def test_cli_says_when_the_daemon_is_not_running(tmp_path: Path) -> None:
+    await homeclaw("init", home=tmp_path)
+    config = tmp_path / "config.yaml"
+    config.write_text(config.read_text().replace("port: 8321", f"port: {free_port()}"))
+    result = await homeclaw("devices", home=tmp_path)
+    assert result.returncode == 1
+    assert "not running" in result.stderr
+
+
+async def test_doctor_reports_each_connection(simulated_home: SimulatedHome) -> None:
+    home = simulated_home.daemon.rt.paths.root
+    result = await homeclaw("doctor", home=home)
+    assert "config" in result.stdout and "is valid" in result.stdout
+    assert "✓ mqtt: connected to" in result.stdout, result.stdout
