@@ -213,7 +213,7 @@ async def run_demo(
     ctx = DemoContext(home=paths.root, mqtt=(broker.host, broker.port))
     ctx.web_url = f"http://127.0.0.1:{web_port}"
     parts: list[DemoPart] = []
-    advertiser: Any = None
+    advertising: asyncio.Task[Any] | None = None
     try:
         parts = await start_parts(ctx, DEMO_PARTS)
         config = dict(DEMO_CONFIG)
@@ -226,31 +226,39 @@ async def run_demo(
         if "twilio" in config:
             config["twilio"].setdefault("public_url", ctx.web_url)
         with paths.config.open("w") as fh:
-            fh.write(
-                "# Written by `homeclaw demo` for its simulated home; rewritten on every run.\n"
-            )
+            fh.write(f"{DEMO_MARKER} for its simulated home; rewritten on every run.\n")
             YAML().dump(config, fh)
         examples = Path(__file__).parent / "routines" / "routines.example.yaml"
         if examples.exists():
             shutil.copy(examples, paths.root / "routines.yaml")
-        try:
-            from integrations.demo_advertise import advertise
-
-            advertiser = await advertise(parts, ["127.0.0.1"])
-        except Exception as err:  # discovery is a nicety of the demo, not a requirement
-            log.warning("demo: mDNS advertisements unavailable: %s", err)
+        # mDNS probing takes seconds and only `homeclaw discover` needs it: background.
+        advertising = asyncio.create_task(_advertise(parts), name="demo-advertise")
         rt = build_runtime(load_config(paths.config), paths, demo=True)
         rt.services["demo"] = {part.name: part.handle for part in parts}
         await serve(rt, on_ready)
     finally:
-        if advertiser is not None:
-            with contextlib.suppress(Exception):
-                await advertiser.close()
+        if advertising is not None:
+            advertiser = advertising.result() if advertising.done() else None
+            advertising.cancel()
+            if advertiser is not None:
+                with contextlib.suppress(Exception):
+                    await advertiser.close()
         for part in reversed(parts):
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(5):
                     await part.stop()
         await broker.stop()
+
+
+async def _advertise(parts: list[DemoPart]) -> Any:
+    """Advertise the simulated devices on loopback; None when zeroconf cannot."""
+    try:
+        from integrations.demo_advertise import advertise
+
+        return await advertise(parts, ["127.0.0.1"])
+    except Exception as err:  # discovery is a nicety of the demo, not a requirement
+        log.warning("demo: mDNS advertisements unavailable: %s", err)
+        return None
 
 
 def _die_with_parent() -> None:
