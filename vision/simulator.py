@@ -280,11 +280,12 @@ async def _demo_playlist(camera: SimulatedCamera, every: float) -> None:
     """Play a scene now and then so the dashboard has events to show."""
     order = ["truck", "foliage", "person", "cloud_shadow", "rain", "truck", "headlights"]
     await camera.prepare(*set(order))
+    await asyncio.sleep(min(every, 15.0))  # a newcomer should not wait long for the truck
     index = 0
     while True:
-        await asyncio.sleep(every)
         camera.play(order[index % len(order)])
         index += 1
+        await asyncio.sleep(every)
 
 
 def _model_available() -> bool:
