@@ -159,3 +159,15 @@ async def test_one_description_in_flight_per_camera(tmp_path: Path, count: int) 
     await asyncio.gather(*jobs)
     assert describer.most_in_flight == 1
     assert len(recorder.calls) == 1  # the same vehicle again is inside the cooldown
+
+
+async def test_without_an_outbox_the_event_says_so(tmp_path: Path) -> None:
+    watcher, _recorder, log = make_watcher(tmp_path, ScriptedDescriber(FEDEX, 0.01), ["vehicle"], 1)
+    watcher.notifier.outbox = lambda: None
+    notices = watcher.bus.subscribe(Notice)
+    event, images, paths = event_with_frames(log)
+    await watcher._describe_and_notify(event, images, paths)
+    row = log.event(event.id)
+    assert row is not None and row["notified"] == "no: no channel to the owner"
+    topics = [notices.queue.get_nowait().topic for _ in range(notices.queue.qsize())]  # type: ignore[attr-defined]
+    assert "camera_message" in topics  # the dashboard still hears of it

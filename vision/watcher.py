@@ -235,9 +235,10 @@ class CameraWatcher:
                 self.events.mark_notified(event.id, "photo, then description")
             return
         if decision.send:
-            await self.notifier.send(message_text(self.camera.name, description), media, key, data)
+            text = message_text(self.camera.name, description)
+            queued = await self.notifier.send(text, media, key, data)
             self.notifier.sent(self.camera.name, description)
-            self.events.mark_notified(event.id, "yes")
+            self.events.mark_notified(event.id, "yes" if queued else "no: no channel to the owner")
         else:
             self.events.mark_notified(event.id, f"no: {decision.reason}")
         log.info(
