@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from typing import Any
 
@@ -21,6 +22,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.set_defaults(func=run_daemon)
     demo = sub.add_parser("demo", help="run the daemon with a simulated home (no devices needed)")
     demo.add_argument("--port", type=int, help="dashboard port (default 8321, or a free one)")
+    demo.add_argument("--llm", metavar="URL", help="an OpenAI-compatible server for the brain")
+    demo.add_argument("--model", help="the model to use with --llm")
     demo.set_defaults(func=run_demo)
     devices = sub.add_parser("devices", help="list the devices of the running daemon")
     devices.add_argument("--json", action="store_true", help="print the documented JSON")
@@ -102,7 +105,14 @@ def run_demo(args: argparse.Namespace) -> int:
     paths = demo_home(args.home)
     try:
         token = paths.token(create=True)
-        asyncio.run(demo_main(args.port, lambda url: _banner(url, token, demo=True), args.home))
+        brain = None
+        if args.llm:
+            brain = {"provider": "openai", "base_url": args.llm, "model": args.model or "default"}
+            if os.environ.get("OPENAI_API_KEY"):
+                brain["api_key"] = "${OPENAI_API_KEY}"
+        asyncio.run(
+            demo_main(args.port, lambda url: _banner(url, token, demo=True), args.home, brain)
+        )
     except NotADemoHome as err:
         print(f"homeclaw demo: {err}", file=sys.stderr)
         return 2

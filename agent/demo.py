@@ -201,7 +201,10 @@ async def start_parts(ctx: DemoContext, refs: list[str]) -> list[DemoPart]:
 
 
 async def run_demo(
-    port: int | None, on_ready: Callable[[str], None], home: str | None = None
+    port: int | None,
+    on_ready: Callable[[str], None],
+    home: str | None = None,
+    brain: dict[str, Any] | None = None,
 ) -> None:
     """Run the simulated home and the daemon until interrupted."""
     from agent.daemon import build_runtime, serve
@@ -223,6 +226,8 @@ async def run_demo(
                 fragment = {part.name: fragment}
             config = merge(config, fragment)
         config = merge(config, {"web": {"host": "127.0.0.1", "port": web_port}})
+        if brain:
+            config["brain"] = brain
         if "twilio" in config:
             config["twilio"].setdefault("public_url", ctx.web_url)
         with paths.config.open("w") as fh:
