@@ -183,5 +183,9 @@ async def test_camera_api_tools_and_preferences(
         "PUT", "/api/cameras/driveway/masks", {"masks": [[[0, 0], [0.5, 0], [0.5, 0.3]]]}
     )
     assert status == 200
+    # Applied at once, and kept for the next start.
+    assert vision.watchers["driveway"].detector.settings.masks == [[(0, 0), (0.5, 0), (0.5, 0.3)]]
+    status, body = await running.api("GET", "/api/cameras")
+    assert body["cameras"][0]["masks"] == [[[0, 0], [0.5, 0], [0.5, 0.3]]]
     status, body = await running.api("PUT", "/api/cameras/driveway/masks", {"masks": [[[0, 0]]]})
     assert status == 422
