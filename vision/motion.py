@@ -117,10 +117,11 @@ class MotionDetector:
             self._floor = np.full((size[1], size[0]), self._threshold, np.float32)
         # Halving with INTER_AREA hits OpenCV's fast path (10x cheaper than one
         # big non-power-of-two step) and averages the sensor noise away; a big
-        # frame is first sampled down to twice the working size (cheap).
+        # frame is sampled straight down to the working size (its noise is
+        # finer-grained, and reading every pixel of it would cost more).
         if w > 4 * width:
-            w, h = 2 * width, max(16, round(h * 2 * width / w))
-            luma = cv2.resize(luma, (w, h), interpolation=cv2.INTER_LINEAR)
+            w, h = size
+            luma = cv2.resize(luma, size, interpolation=cv2.INTER_LINEAR)
         while w >= 2 * width:
             w, h = w // 2, h // 2
             luma = cv2.resize(luma, (w, h), interpolation=cv2.INTER_AREA)
