@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -36,6 +36,7 @@ from integrations.hue.mapping import (
     room_id,
 )
 from integrations.hue.pairing import pair
+from integrations.watchers import DeviceWatchers
 
 if TYPE_CHECKING:
     from agent.home import Home
@@ -223,13 +224,18 @@ class HueIntegration:
 
     def __init__(self, config: HueConfig, supervisor: Supervisor | None = None) -> None:
         self.config = config
-        self._supervisor = supervisor
-        self._down: dict[str, str] = {}  # host → why it cannot be reached
         self.links = [BridgeLink(b, config) for b in config.bridges]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
-        self._watchers: dict[int, asyncio.Task[None]] = {}
-        self._crashed: asyncio.Future[None] | None = None
+        self._watchers = DeviceWatchers[BridgeLink](
+            self.name,
+            self._attend,
+            retry_initial=config.retry_initial,
+            retry_max=config.retry_max,
+            supervisor=supervisor,
+            log=log,
+            label="hue bridge",
+        )
 
     async def run(self, home: Home) -> None:
         """Watch every bridge until stopped (a bridge failing never stops the others)."""
@@ -238,70 +244,16 @@ class HueIntegration:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.config.request_timeout)
             )
-        self._crashed = asyncio.get_running_loop().create_future()
-        for link in self.links:
-            self._spawn(link, home)
-        try:
-            await self._crashed  # only a bug in a watcher ends this; the supervisor restarts us
-        finally:
-            tasks = list(self._watchers.values())
-            self._watchers.clear()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._watchers.run(home, self.links)
 
-    def _spawn(self, link: BridgeLink, home: Home) -> None:
-        task = asyncio.create_task(self._watch(link, home), name=f"hue:{link.host}")
-        self._watchers[id(link)] = task
-        task.add_done_callback(self._watcher_done)
-
-    def _restart(self, link: BridgeLink) -> None:
-        old = self._watchers.pop(id(link), None)
-        if old is not None:
-            old.cancel()
-        if self._home is not None:
-            self._spawn(link, self._home)
-
-    def _watcher_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or self._crashed is None or self._crashed.done():
-            return
-        if (err := task.exception()) is not None:
-            self._crashed.set_exception(err)
-
-    async def _watch(self, link: BridgeLink, home: Home) -> None:
-        delay = self.config.retry_initial
+    async def _attend(self, link: BridgeLink, home: Home, on_connected: Callable[[], None]) -> None:
+        """Connect, then poll until the bridge stops answering (the v1 API has no events)."""
+        assert self._session is not None
+        await link.connect(self._session, home)
+        on_connected()
         while True:
-            problem = "stopped"
-            try:
-                assert self._session is not None
-                await link.connect(self._session, home)
-                self._health(link.host, None)
-                delay = self.config.retry_initial
-                while True:
-                    await asyncio.sleep(self.config.poll_interval)
-                    await link.refresh(home)
-            except HomeError as err:
-                problem = str(err)
-                if link.connected or delay == self.config.retry_initial:
-                    log.warning("hue bridge %s: %s; retrying in %.1fs", link.host, err, delay)
-            link.mark_unavailable(home)
-            self._health(link.host, problem)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.config.retry_max)
-
-    def _health(self, host: str, problem: str | None) -> None:
-        """Show on the dashboard which devices cannot be reached (the run itself goes on)."""
-        if problem is None:
-            self._down.pop(host, None)
-        else:
-            self._down[host] = problem
-        if self._supervisor is None:
-            return
-        if self._down:
-            detail = "; ".join(f"{h}: {p}" for h, p in sorted(self._down.items()))
-            self._supervisor.set_status(f"integration:{self.name}", "degraded", detail)
-        else:
-            self._supervisor.set_status(f"integration:{self.name}", "running")
+            await asyncio.sleep(self.config.poll_interval)
+            await link.refresh(home)
 
     async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
         """A bridge seen on the LAN: follow a known one to its new address.
@@ -316,10 +268,10 @@ class HueIntegration:
             if link.bridge_id == bridge_id or link.host == address:
                 if link.host != address:
                     log.info("hue bridge %s moved from %s to %s", bridge_id, link.host, address)
-                    self._health(link.host, None)  # the old address is no concern now
+                    self._watchers.health(link.host, None)  # the old address is no concern now
                     link.host = address
                     link.config = link.config.model_copy(update={"host": address})
-                    self._restart(link)
+                    self._watchers.restart(link)
                 return True
         return False
 

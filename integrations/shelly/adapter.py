@@ -38,6 +38,7 @@ from agent.errors import (
     UnsupportedCommand,
 )
 from integrations.shelly.config import ShellyConfig, ShellyHost
+from integrations.watchers import DeviceWatchers
 
 if TYPE_CHECKING:
     from agent.home import Home
@@ -100,6 +101,11 @@ class ShellyLink:
         self.mac: str | None = None
         self.components: dict[str, str] = {}  # device id → component key ("switch:0")
         self.connected = False
+
+    @property
+    def host(self) -> str:
+        """The device's address (host or host:port)."""
+        return self.spec.host
 
     def errors(self, timeout: float | None = -1.0) -> contextlib.AbstractAsyncContextManager[None]:
         """Translate this device's errors (default timeout: the request timeout)."""
@@ -229,83 +235,29 @@ class ShellyIntegration:
 
     def __init__(self, config: ShellyConfig, supervisor: Supervisor | None = None) -> None:
         self.config = config
-        self._supervisor = supervisor
-        self._down: dict[str, str] = {}  # host → why it cannot be reached
         self.links = [ShellyLink(spec, config) for spec in config.devices()]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
-        self._watchers: dict[int, asyncio.Task[None]] = {}
-        self._crashed: asyncio.Future[None] | None = None
+        self._watchers = DeviceWatchers[ShellyLink](
+            self.name,
+            self._attend,
+            retry_initial=config.retry_initial,
+            retry_max=config.retry_max,
+            supervisor=supervisor,
+            log=log,
+            label="shelly",
+        )
 
     async def run(self, home: Home) -> None:
         """Watch every device until stopped (one failing never stops the others)."""
         self._home = home
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
-        self._crashed = asyncio.get_running_loop().create_future()
-        for link in self.links:
-            self._spawn(link, home)
-        try:
-            await self._crashed  # only a bug in a watcher ends this; the supervisor restarts us
-        finally:
-            tasks = list(self._watchers.values())
-            self._watchers.clear()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._watchers.run(home, self.links)
 
-    def _spawn(self, link: ShellyLink, home: Home) -> None:
-        task = asyncio.create_task(self._watch(link, home), name=f"shelly:{link.spec.host}")
-        self._watchers[id(link)] = task
-        task.add_done_callback(self._watcher_done)
-
-    def _restart(self, link: ShellyLink) -> None:
-        old = self._watchers.pop(id(link), None)
-        if old is not None:
-            old.cancel()
-        if self._home is not None:
-            self._spawn(link, self._home)
-
-    def _watcher_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or self._crashed is None or self._crashed.done():
-            return
-        if (err := task.exception()) is not None:
-            self._crashed.set_exception(err)
-
-    async def _watch(self, link: ShellyLink, home: Home) -> None:
-        delay = self.config.retry_initial
-        while True:
-            was_connected, problem = False, "stopped"
-            try:
-                assert self._session is not None
-                await link.run(self._session, home, lambda: self._health(link.spec.host, None))
-            except HomeError as err:
-                problem = str(err)
-                was_connected = any(
-                    (d := home.find(i)) is not None and d.available for i in link.components
-                )
-                if was_connected or delay == self.config.retry_initial:
-                    log.warning("shelly %s: %s; retrying in %.1fs", link.spec.host, err, delay)
-            link.mark_unavailable(home)
-            self._health(link.spec.host, problem)
-            if was_connected:
-                delay = self.config.retry_initial
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.config.retry_max)
-
-    def _health(self, host: str, problem: str | None) -> None:
-        """Show on the dashboard which devices cannot be reached (the run itself goes on)."""
-        if problem is None:
-            self._down.pop(host, None)
-        else:
-            self._down[host] = problem
-        if self._supervisor is None:
-            return
-        if self._down:
-            detail = "; ".join(f"{h}: {p}" for h, p in sorted(self._down.items()))
-            self._supervisor.set_status(f"integration:{self.name}", "degraded", detail)
-        else:
-            self._supervisor.set_status(f"integration:{self.name}", "running")
+    async def _attend(self, link: ShellyLink, home: Home, on_connected: Callable[[], None]) -> None:
+        assert self._session is not None
+        await link.run(self._session, home, on_connected)
 
     async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
         """A Shelly seen on the LAN: follow it to a new address, or add it when asked."""
@@ -317,15 +269,15 @@ class ShellyIntegration:
             if link.mac == mac or link.spec.host == address:
                 if link.spec.host != address:
                     log.info("shelly %s moved from %s to %s", mac, link.spec.host, address)
-                    self._health(link.spec.host, None)  # the old address is no concern now
+                    self._watchers.health(link.host, None)  # the old address is no concern now
                     link.spec = link.spec.model_copy(update={"host": address})
-                    self._restart(link)
+                    self._watchers.restart(link)
                 return True
         if not add:
             return False
         link = ShellyLink(ShellyHost(host=address), self.config)
         self.links.append(link)
-        self._spawn(link, self._home)
+        self._watchers.add(link)
         return True
 
     async def execute(self, device: Device, command: Command) -> DeviceState | None:

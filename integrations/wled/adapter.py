@@ -21,6 +21,7 @@ from wled import Device as WledDevice
 
 from agent.devices import Action, Command, Device, DeviceState, Feature, Kind
 from agent.errors import DeviceUnavailable, HomeError, IntegrationError, UnsupportedCommand
+from integrations.watchers import DeviceWatchers
 from integrations.wled.config import WledConfig, WledHost
 
 if TYPE_CHECKING:
@@ -103,6 +104,11 @@ class StripLink:
         self.model: WledDevice | None = None
         self.device_id: str | None = None
         self.connected = False
+
+    @property
+    def host(self) -> str:
+        """The strip's address."""
+        return self.strip.host
 
     def errors(self, timeout: float | None = -1.0) -> contextlib.AbstractAsyncContextManager[None]:
         """Translate this strip's errors (default timeout: the request timeout)."""
@@ -197,82 +203,29 @@ class WledIntegration:
 
     def __init__(self, config: WledConfig, supervisor: Supervisor | None = None) -> None:
         self.config = config
-        self._supervisor = supervisor
-        self._down: dict[str, str] = {}  # host → why it cannot be reached
         self.links = [StripLink(strip, config) for strip in config.strips()]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
-        self._watchers: dict[int, asyncio.Task[None]] = {}
-        self._crashed: asyncio.Future[None] | None = None
+        self._watchers = DeviceWatchers[StripLink](
+            self.name,
+            self._attend,
+            retry_initial=config.retry_initial,
+            retry_max=config.retry_max,
+            supervisor=supervisor,
+            log=log,
+            label="wled",
+        )
 
     async def run(self, home: Home) -> None:
         """Watch every strip until stopped (one strip failing never stops the others)."""
         self._home = home
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
-        self._crashed = asyncio.get_running_loop().create_future()
-        for link in self.links:
-            self._spawn(link, home)
-        try:
-            await self._crashed  # only a bug in a watcher ends this; the supervisor restarts us
-        finally:
-            tasks = list(self._watchers.values())
-            self._watchers.clear()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._watchers.run(home, self.links)
 
-    def _spawn(self, link: StripLink, home: Home) -> None:
-        task = asyncio.create_task(self._watch(link, home), name=f"wled:{link.strip.host}")
-        self._watchers[id(link)] = task
-        task.add_done_callback(self._watcher_done)
-
-    def _restart(self, link: StripLink) -> None:
-        old = self._watchers.pop(id(link), None)
-        if old is not None:
-            old.cancel()
-        if self._home is not None:
-            self._spawn(link, self._home)
-
-    def _watcher_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or self._crashed is None or self._crashed.done():
-            return
-        if (err := task.exception()) is not None:
-            self._crashed.set_exception(err)
-
-    async def _watch(self, link: StripLink, home: Home) -> None:
-        delay = self.config.retry_initial
-        while True:
-            was_connected, problem = False, "stopped"
-            try:
-                assert self._session is not None
-                await link.run(self._session, home, lambda: self._health(link.strip.host, None))
-            except HomeError as err:
-                problem = str(err)
-                known = home.find(link.device_id) if link.device_id else None
-                was_connected = known is not None and known.available
-                if was_connected or delay == self.config.retry_initial:
-                    log.warning("wled %s: %s; retrying in %.1fs", link.strip.host, err, delay)
-            link.mark_unavailable(home)
-            self._health(link.strip.host, problem)
-            if was_connected:
-                delay = self.config.retry_initial
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.config.retry_max)
-
-    def _health(self, host: str, problem: str | None) -> None:
-        """Show on the dashboard which devices cannot be reached (the run itself goes on)."""
-        if problem is None:
-            self._down.pop(host, None)
-        else:
-            self._down[host] = problem
-        if self._supervisor is None:
-            return
-        if self._down:
-            detail = "; ".join(f"{h}: {p}" for h, p in sorted(self._down.items()))
-            self._supervisor.set_status(f"integration:{self.name}", "degraded", detail)
-        else:
-            self._supervisor.set_status(f"integration:{self.name}", "running")
+    async def _attend(self, link: StripLink, home: Home, on_connected: Callable[[], None]) -> None:
+        assert self._session is not None
+        await link.run(self._session, home, on_connected)
 
     async def discovered(self, found: DiscoveredDevice, *, add: bool) -> bool:
         """A strip seen on the LAN: follow it to a new address, or add it when asked."""
@@ -283,15 +236,15 @@ class WledIntegration:
             if link.device_id == device_id or link.strip.host == found.host:
                 if link.strip.host != found.host:
                     log.info("wled %s moved from %s to %s", device_id, link.strip.host, found.host)
-                    self._health(link.strip.host, None)  # the old address is no concern now
+                    self._watchers.health(link.host, None)  # the old address is no concern now
                     link.strip = link.strip.model_copy(update={"host": found.host})
-                    self._restart(link)
+                    self._watchers.restart(link)
                 return True
         if not add:
             return False
         link = StripLink(WledHost(host=found.host), self.config)
         self.links.append(link)
-        self._spawn(link, self._home)
+        self._watchers.add(link)
         return True
 
     async def execute(self, device: Device, command: Command) -> DeviceState | None:
