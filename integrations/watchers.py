@@ -35,6 +35,20 @@ class WatchedLink(Protocol):
         ...
 
 
+class Backoff(Protocol):
+    """The retry settings of an integration's config section."""
+
+    @property
+    def retry_initial(self) -> float:
+        """The first delay, in seconds."""
+        ...
+
+    @property
+    def retry_max(self) -> float:
+        """The longest delay, in seconds."""
+        ...
+
+
 L = TypeVar("L", bound=WatchedLink)
 Attend = Callable[[L, "Home", Callable[[], None]], Awaitable[None]]
 
@@ -46,20 +60,13 @@ class DeviceWatchers(Generic[L]):
         self,
         name: str,
         attend: Attend[L],
-        *,
-        retry_initial: float,
-        retry_max: float,
+        backoff: Backoff,
         supervisor: Supervisor | None,
         log: logging.Logger,
-        label: str,
+        label: str | None = None,
     ) -> None:
-        self.name = name
-        self._attend = attend
-        self._retry_initial = retry_initial
-        self._retry_max = retry_max
-        self._supervisor = supervisor
-        self._log = log
-        self._label = label
+        self.name, self._attend, self._backoff = name, attend, backoff
+        self._supervisor, self._log, self._label = supervisor, log, label or name
         self._down: dict[str, str] = {}  # host → why it cannot be reached
         self._home: Home | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -102,27 +109,28 @@ class DeviceWatchers(Generic[L]):
             self._crashed.set_exception(err)
 
     async def _watch(self, link: L, home: Home) -> None:
-        delay = self._retry_initial
+        initial = self._backoff.retry_initial
+        delay = initial
         while True:
             connected, problem = False, "stopped"
 
             def on_connected() -> None:
                 nonlocal connected, delay
-                connected, delay = True, self._retry_initial
+                connected, delay = True, initial
                 self.health(link.host, None)
 
             try:
                 await self._attend(link, home, on_connected)
             except HomeError as err:
                 problem = str(err)
-                if connected or delay == self._retry_initial:
+                if connected or delay == initial:
                     self._log.warning(
                         "%s %s: %s; retrying in %.1fs", self._label, link.host, err, delay
                     )
             link.mark_unavailable(home)
             self.health(link.host, problem)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self._retry_max)
+            delay = min(delay * 2, self._backoff.retry_max)
 
     def health(self, host: str, problem: str | None) -> None:
         """Show on the dashboard which hosts cannot be reached (the run itself goes on)."""

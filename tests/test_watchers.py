@@ -12,6 +12,7 @@ from agent.bus import Bus
 from agent.errors import DeviceUnavailable
 from agent.home import Home
 from integrations.watchers import DeviceWatchers
+from integrations.wled.config import WledConfig
 from tests.util import eventually
 
 log = logging.getLogger("tests.watchers")
@@ -54,10 +55,9 @@ def watchers(supervisor: FakeSupervisor | None = None) -> DeviceWatchers[FakeLin
     return DeviceWatchers[FakeLink](
         "fake",
         attend,
-        retry_initial=0.01,
-        retry_max=0.04,
-        supervisor=supervisor,  # type: ignore[arg-type]
-        log=log,
+        WledConfig(retry_initial=0.01, retry_max=0.04),
+        supervisor,  # type: ignore[arg-type]
+        log,
         label="fake device",
     )
 

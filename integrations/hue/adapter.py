@@ -227,14 +227,8 @@ class HueIntegration:
         self.links = [BridgeLink(b, config) for b in config.bridges]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
-        self._watchers = DeviceWatchers[BridgeLink](
-            self.name,
-            self._attend,
-            retry_initial=config.retry_initial,
-            retry_max=config.retry_max,
-            supervisor=supervisor,
-            log=log,
-            label="hue bridge",
+        self._watchers = DeviceWatchers(
+            self.name, self._attend, config, supervisor, log, label="hue bridge"
         )
 
     async def run(self, home: Home) -> None:

@@ -238,15 +238,7 @@ class ShellyIntegration:
         self.links = [ShellyLink(spec, config) for spec in config.devices()]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
-        self._watchers = DeviceWatchers[ShellyLink](
-            self.name,
-            self._attend,
-            retry_initial=config.retry_initial,
-            retry_max=config.retry_max,
-            supervisor=supervisor,
-            log=log,
-            label="shelly",
-        )
+        self._watchers = DeviceWatchers(self.name, self._attend, config, supervisor, log)
 
     async def run(self, home: Home) -> None:
         """Watch every device until stopped (one failing never stops the others)."""

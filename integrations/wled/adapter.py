@@ -206,15 +206,7 @@ class WledIntegration:
         self.links = [StripLink(strip, config) for strip in config.strips()]
         self._session: aiohttp.ClientSession | None = None
         self._home: Home | None = None
-        self._watchers = DeviceWatchers[StripLink](
-            self.name,
-            self._attend,
-            retry_initial=config.retry_initial,
-            retry_max=config.retry_max,
-            supervisor=supervisor,
-            log=log,
-            label="wled",
-        )
+        self._watchers = DeviceWatchers(self.name, self._attend, config, supervisor, log)
 
     async def run(self, home: Home) -> None:
         """Watch every strip until stopped (one strip failing never stops the others)."""
