@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent.brain.component import Brain  # noqa: E402
 from agent.brain.device_tools import register_device_tools  # noqa: E402
-from agent.brain.local import Unclear  # noqa: E402
+from agent.brain.local_plan import Unclear  # noqa: E402
 from agent.brain.prompt import Soul, system_prompt  # noqa: E402
 from agent.brain.sample_home import sample_runtime  # noqa: E402
 from agent.brain.tools import ToolRegistry  # noqa: E402

@@ -213,7 +213,7 @@ def test_configured_matching_by_address_and_unique_id() -> None:
         {
             "sonos": {"hosts": ["127.0.0.5"]},
             "hue": {
-                "bridges": [{"host": "10.0.0.2", "bridge_id": "001788fffe4a1b2c", "app_key": "k"}]
+                "bridges": [{"host": "127.0.0.9", "bridge_id": "001788fffe4a1b2c", "app_key": "k"}]
             },
         }
     )

@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hassil import Intents, TextSlotList, TextSlotValue, recognize_best
@@ -31,6 +31,7 @@ from agent.brain.local_data import (
     plain,
     tool_for,
 )
+from agent.brain.local_plan import Plan, Unclear, plan_media
 from agent.brain.reply import Reply, action_record
 from agent.devices import Action, Command, Device, Feature, Kind
 from agent.errors import AmbiguousTarget, HomeError, NoSuchDevice
@@ -47,26 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PhraseHandler = Callable[["InboundMessage", "ToolContext"], Awaitable[Reply]]
-
-
-class Unclear(Exception):
-    """The match cannot be acted on confidently: hand over (or ask back)."""
-
-    def __init__(self, message: str, question: bool = False) -> None:
-        super().__init__(message)
-        self.question = question
-
-
-@dataclass
-class Plan:
-    """What a matched sentence asks for: commands on devices, or a question."""
-
-    intent: str
-    devices: list[Device]
-    commands: list[Command] = field(default_factory=list)
-    query: str | None = None
-    state: Any = None
-    target_text: str = ""
 
 
 @dataclass
@@ -387,55 +368,8 @@ class LocalPath:
                 state=self._entity(result, "state"),
                 target_text=target_text,
             )
-        return self._plan_media(intent, result, target_text)
-
-    def _plan_media(self, intent: str, result: RecognizeResult, target_text: str) -> Plan:
         devices = self._targets(result, {Kind.SPEAKER})
-        simple = {
-            "HassMediaPause": Command(action=Action.PAUSE),
-            "HassMediaUnpause": Command(action=Action.PLAY),
-            "HassMediaNext": Command(action=Action.NEXT),
-            "HassMediaPrevious": Command(action=Action.PREVIOUS),
-            "HassMediaPlayerMute": Command(action=Action.MUTE, muted=True),
-            "HassMediaPlayerUnmute": Command(action=Action.MUTE, muted=False),
-        }
-        if intent in simple:
-            return Plan(intent, devices, [simple[intent]], target_text=target_text)
-        if intent == "HassMediaSearchAndPlay":
-            from agent.brain.device_tools import pick_favourite
-
-            able = [d for d in devices if Feature.PLAY_MEDIA in d.features]
-            try:
-                media = pick_favourite(able, str(self._entity(result, "search_query")))
-            except HomeError as err:
-                raise Unclear(str(err)) from None
-            return Plan(
-                intent,
-                able,
-                [Command(action=Action.PLAY_MEDIA, media=media)],
-                target_text=target_text,
-            )
-        if intent == "HassSetVolume":
-            level = int(self._entity(result, "volume_level"))
-            return Plan(
-                intent,
-                devices,
-                [Command(action=Action.SET_VOLUME, volume=level)],
-                target_text=target_text,
-            )
-        if intent == "HassSetVolumeRelative":
-            step = self._entity(result, "volume_step")
-            delta = 10 if step == "up" else -10 if step == "down" else int(step)
-            plans = [
-                Command(
-                    action=Action.SET_VOLUME, volume=max(0, min(100, (d.state.volume or 0) + delta))
-                )
-                for d in devices[:1]
-            ]
-            if len(devices) > 1 or not plans:
-                raise Unclear("relative volume on several speakers")
-            return Plan(intent, devices, plans, target_text=target_text)
-        raise Unclear(f"intent {intent}")
+        return plan_media(intent, devices, lambda name: self._entity(result, name), target_text)
 
     # -- handling ------------------------------------------------------------------
 
