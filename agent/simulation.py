@@ -12,7 +12,12 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -21,6 +26,42 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve a fake's app on host:port; `await runner.cleanup()` kills it."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port, reuse_address=True).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
+def loopback_service(
+    service_type: str, instance: str, host: str, port: int, properties: dict[str, str], label: str
+) -> AsyncServiceInfo:
+    """The mDNS advertisement of a fake device listening on a loopback address."""
+    from zeroconf.asyncio import AsyncServiceInfo
+
+    return AsyncServiceInfo(
+        service_type,
+        f"{instance}.{service_type}",
+        addresses=[socket.inet_aton(host)],
+        port=port,
+        properties=properties,
+        # Host names carry the address: every simulator on this machine shares loopback.
+        server=f"{label}-{host.replace('.', '-')}.local.",
+    )
+
+
+async def advertise(zeroconf: AsyncZeroconf, info: AsyncServiceInfo) -> AsyncServiceInfo:
+    """Register one advertisement on `zeroconf`; returns it for unregistering."""
+    # Loopback is shared by every process on the machine; rename on a clash, as devices do.
+    await zeroconf.async_register_service(info, allow_name_change=True)
+    return info
 
 
 @dataclass

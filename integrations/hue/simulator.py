@@ -13,14 +13,13 @@ import contextlib
 import copy
 import logging
 import secrets
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from agent.simulation import DemoContext, DemoPart
+from agent.simulation import DemoContext, DemoPart, advertise, free_port, loopback_service, serve
 
 if TYPE_CHECKING:
     from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
@@ -121,19 +120,14 @@ class HueBridgeSimulator:
         if self._runner is not None:
             return
         if self.port == 0:
-            with socket.socket() as sock:
-                sock.bind((self.host, 0))
-                self.port = sock.getsockname()[1]
+            self.port = free_port(self.host)
         app = web.Application()
         app.router.add_route("*", "/api", self._create_user)
         app.router.add_route("*", "/api/", self._create_user)
         app.router.add_get("/api/config", self._public_config)
         app.router.add_route("*", "/api/{key}", self._datastore)
         app.router.add_route("*", "/api/{key}/{path:.*}", self._resource)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        await web.TCPSite(runner, self.host, self.port, reuse_address=True).start()
-        self._runner = runner
+        self._runner = await serve(app, self.host, self.port)
         log.info("hue simulator %s on %s", self.bridge_id, self.address)
 
     async def stop(self) -> None:
@@ -144,24 +138,18 @@ class HueBridgeSimulator:
 
     def service_info(self) -> AsyncServiceInfo:
         """The mDNS advertisement a real bridge makes (`_hue._tcp`, with its id)."""
-        from zeroconf.asyncio import AsyncServiceInfo
-
-        return AsyncServiceInfo(
+        return loopback_service(
             SERVICE_TYPE,
-            f"{self.name} - {self.bridge_id[-6:]}.{SERVICE_TYPE}",
-            addresses=[socket.inet_aton(self.host)],
-            port=self.port,
-            properties={"bridgeid": self.bridge_id.lower(), "modelid": "BSB002"},
-            # Host names carry the address: every simulator on this machine shares loopback.
-            server=f"hue-{self.bridge_id[-6:].lower()}-{self.host.replace('.', '-')}.local.",
+            f"{self.name} - {self.bridge_id[-6:]}",
+            self.host,
+            self.port,
+            {"bridgeid": self.bridge_id.lower(), "modelid": "BSB002"},
+            f"hue-{self.bridge_id[-6:].lower()}",
         )
 
     async def advertise(self, zeroconf: AsyncZeroconf) -> AsyncServiceInfo:
         """Register the bridge's mDNS service on `zeroconf`; returns it for unregistering."""
-        info = self.service_info()
-        # Loopback is shared by every process on the machine; rename on a clash, as devices do.
-        await zeroconf.async_register_service(info, allow_name_change=True)
-        return info
+        return await advertise(zeroconf, self.service_info())
 
     # -- HTTP -------------------------------------------------------------------
 

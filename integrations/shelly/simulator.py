@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import secrets
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from agent.simulation import DemoContext, DemoPart
+from agent.simulation import DemoContext, DemoPart, advertise, free_port, loopback_service, serve
 
 if TYPE_CHECKING:
     from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
@@ -124,18 +123,13 @@ class ShellySimulator:
         if self._runner is not None:
             return
         if self.port == 0:
-            with socket.socket() as sock:
-                sock.bind((self.host, 0))
-                self.port = sock.getsockname()[1]
+            self.port = free_port(self.host)
         app = web.Application()
         app.router.add_get("/shelly", self._shelly)
         app.router.add_get("/rpc", self._websocket)
         app.router.add_post("/rpc", self._post_rpc)
         app.router.add_route("*", "/rpc/{method}", self._get_rpc)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        await web.TCPSite(runner, self.host, self.port, reuse_address=True).start()
-        self._runner = runner
+        self._runner = await serve(app, self.host, self.port)
         log.info("shelly simulator %s on %s", self.device_id, self.address)
 
     async def stop(self) -> None:
@@ -150,24 +144,14 @@ class ShellySimulator:
 
     def service_info(self) -> AsyncServiceInfo:
         """The mDNS advertisement a Gen2+ device makes (`_shelly._tcp`, gen and app)."""
-        from zeroconf.asyncio import AsyncServiceInfo
-
-        return AsyncServiceInfo(
-            SERVICE_TYPE,
-            f"{self.device_id}.{SERVICE_TYPE}",
-            addresses=[socket.inet_aton(self.host)],
-            port=self.port,
-            properties={"gen": "2", "app": self.app, "ver": "1.4.4", "id": self.device_id},
-            # Host names carry the address: every simulator on this machine shares loopback.
-            server=f"{self.device_id}-{self.host.replace('.', '-')}.local.",
+        properties = {"gen": "2", "app": self.app, "ver": "1.4.4", "id": self.device_id}
+        return loopback_service(
+            SERVICE_TYPE, self.device_id, self.host, self.port, properties, self.device_id
         )
 
     async def advertise(self, zeroconf: AsyncZeroconf) -> AsyncServiceInfo:
         """Register the device's mDNS service on `zeroconf`; returns it for unregistering."""
-        info = self.service_info()
-        # Loopback is shared by every process on the machine; rename on a clash, as devices do.
-        await zeroconf.async_register_service(info, allow_name_change=True)
-        return info
+        return await advertise(zeroconf, self.service_info())
 
     # -- RPC --------------------------------------------------------------------------------
 

@@ -12,14 +12,13 @@ import asyncio
 import contextlib
 import json
 import logging
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from agent.simulation import DemoContext, DemoPart
+from agent.simulation import DemoContext, DemoPart, advertise, loopback_service, serve
 
 if TYPE_CHECKING:
     from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
@@ -139,10 +138,7 @@ class WledSimulator:
         app.router.add_get("/json/cfg", self._cfg)
         app.router.add_get("/presets.json", self._presets)
         app.router.add_get("/ws", self._websocket)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        await web.TCPSite(runner, self.host, self.port, reuse_address=True).start()
-        self._runner = runner
+        self._runner = await serve(app, self.host, self.port)
         self._started = time.time()
         log.info("wled simulator %s on %s:%d", self.name, self.host, self.port)
 
@@ -158,25 +154,14 @@ class WledSimulator:
 
     def service_info(self) -> AsyncServiceInfo:
         """The mDNS advertisement a real strip makes (`_wled._tcp`, with its MAC)."""
-        from zeroconf.asyncio import AsyncServiceInfo
-
         label = self.name.lower().replace(" ", "-")
-        return AsyncServiceInfo(
-            SERVICE_TYPE,
-            f"{label}.{SERVICE_TYPE}",
-            addresses=[socket.inet_aton(self.host)],
-            port=self.port,
-            properties={"mac": self.mac},
-            # Host names carry the address: every simulator on this machine shares loopback.
-            server=f"wled-{self.mac[-6:]}-{self.host.replace('.', '-')}.local.",
+        return loopback_service(
+            SERVICE_TYPE, label, self.host, self.port, {"mac": self.mac}, f"wled-{self.mac[-6:]}"
         )
 
     async def advertise(self, zeroconf: AsyncZeroconf) -> AsyncServiceInfo:
         """Register the strip's mDNS service on `zeroconf`; returns it for unregistering."""
-        info = self.service_info()
-        # Loopback is shared by every process on the machine; rename on a clash, as devices do.
-        await zeroconf.async_register_service(info, allow_name_change=True)
-        return info
+        return await advertise(zeroconf, self.service_info())
 
     # -- the JSON API --------------------------------------------------------------------
 
