@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import aiomqtt
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 4.0
+REMIND_AFTER = 300.0  # seconds between repeated 'still unreachable' warnings
 
 
 class MqttIntegration:
@@ -48,6 +50,7 @@ class MqttIntegration:
         self.tasmota: dict[str, list[tasmota.TasmotaRelay]] = {}
         self.availability: dict[str, bool] = {}
         self._waiters: dict[str, list[tuple[Command, asyncio.Future[None]]]] = {}
+        self._last_warning: tuple[str, float] = ("", 0.0)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -75,6 +78,7 @@ class MqttIntegration:
                     delay = 0.25
                     self._status("running", f"connected to {self.config.host}:{self.config.port}")
                     log.info("mqtt connected to %s:%s", self.config.host, self.config.port)
+                    self._last_warning = ("", 0.0)
                     self._restore_availability()
                     await self._refresh_z2m(client)
                     async for message in client.messages:
@@ -91,9 +95,21 @@ class MqttIntegration:
             home.set_available(self.name, False)
             self._fail_waiters()
             self._status("retrying", f"broker unreachable ({reason}); retrying")
-            log.warning("mqtt broker %s:%s lost: %s", self.config.host, self.config.port, reason)
+            self._log_unreachable(reason)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF)
+
+    def _log_unreachable(self, reason: str) -> None:
+        """Warn when the broker goes away or the reason changes, then every few minutes only."""
+        now = time.monotonic()
+        if reason != self._last_warning[0] or now - self._last_warning[1] > REMIND_AFTER:
+            log.warning(
+                "mqtt broker %s:%s unreachable: %s (retrying every few seconds)",
+                self.config.host,
+                self.config.port,
+                reason,
+            )
+            self._last_warning = (reason, now)
 
     async def stop(self) -> None:
         """Nothing to close beyond the connection the run loop owns."""
