@@ -307,7 +307,7 @@ async def test_daemon_runs_sonos_from_config(start_daemon: Any) -> None:
                 "interface_addr": "127.0.0.1",
                 "household_id": household.household_id,
                 "event_listener_port": free_port(),
-            }
+            },
         }
         daemon = await start_daemon(config)
         await eventually(lambda: len(daemon.rt.home.devices(integration="sonos")) == 3, 10)
