@@ -99,7 +99,7 @@ class DemoBroker:
             same_user = "user root\n" if os.geteuid() == 0 else ""
             conf.write_text(
                 f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
-                f"log_dest none\n{same_user}"
+                f"log_dest none\nset_tcp_nodelay true\n{same_user}"
             )
             self._proc = await asyncio.create_subprocess_exec(
                 exe, "-c", str(conf), stderr=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent

@@ -63,6 +63,7 @@ def mqtt_broker() -> Iterator[Broker]:
     conf = tmp / "mosquitto.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n"
+        "set_tcp_nodelay true\n"
     )
     broker = Broker("127.0.0.1", port, conf)
     broker.start()

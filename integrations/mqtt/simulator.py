@@ -18,6 +18,7 @@ import aiomqtt
 
 from agent.simulation import DemoContext, DemoPart
 from agent.supervise import cancel_and_wait
+from integrations.mqtt.adapter import NODELAY
 from integrations.mqtt.sim_devices import DEMO_AREAS, SimDevice, apply_set, demo_devices
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class MqttHomeSimulator:
                     retain=True,
                 )
                 async with aiomqtt.Client(
-                    self.host, self.port, will=will, keepalive=10, timeout=2
+                    self.host, self.port, will=will, keepalive=10, timeout=2, socket_options=NODELAY
                 ) as client:
                     self._client = client
                     await client.subscribe(f"{self.base}/+/set", qos=1)
