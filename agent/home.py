@@ -183,9 +183,14 @@ class Home:
         for area_id in sorted(by_area, key=lambda a: a or "~"):
             area = self.areas.get(area_id) if area_id else None
             floor = f" ({area.floor})" if area and area.floor else ""
-            items = ", ".join(
-                f"{d.name} [{d.kind.value}{'/' + d.device_class if d.device_class else ''}]"
-                for d in by_area[area_id]
+            # Kind (and class) once per group, not per device: the prompt grows by
+            # little more than the names themselves.
+            groups: dict[str, list[str]] = {}
+            for d in by_area[area_id]:
+                kind = d.kind.value + (f"/{d.device_class}" if d.device_class else "")
+                groups.setdefault(kind, []).append(d.name)
+            items = "; ".join(
+                f"{kind}: {', '.join(names)}" for kind, names in sorted(groups.items())
             )
             lines.append(f"- {self.area_name(area_id)}{floor}: {items}")
         return "\n".join(lines)

@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent.brain.component import Brain  # noqa: E402
-from agent.brain.device_tools import register_device_tools  # noqa: E402
 from agent.brain.local_plan import Unclear  # noqa: E402
 from agent.brain.prompt import Soul, system_prompt  # noqa: E402
 from agent.brain.sample_home import sample_runtime  # noqa: E402
@@ -231,10 +230,24 @@ def generated_home(count: int) -> Home:
     return home
 
 
+def all_tools() -> ToolRegistry:
+    """The daemon's complete tool set: every component's tools, as `homeclaw run` has them."""
+    from agent.config import HomePaths, load_config
+    from agent.daemon import COMPONENTS, _load, build_runtime
+
+    root = Path(tempfile.mkdtemp(prefix="homeclaw-bench-"))
+    (root / "config.yaml").write_text("home: {name: Bench}\n")
+    rt = build_runtime(load_config(root / "config.yaml"), HomePaths(root))
+    for ref in COMPONENTS:
+        _load(ref)(rt).setup(rt)
+    tools: ToolRegistry = rt.tools
+    return tools
+
+
 def prompt_size(home: Home) -> tuple[int, int, int]:
-    """Characters of the system prompt and of the tool schemas, and estimated tokens."""
-    registry = ToolRegistry()
-    register_device_tools(registry)
+    """Characters of the system prompt and of every tool schema (compact JSON, as the SDK
+    sends it), and estimated tokens."""
+    registry = all_tools()
     soul = Soul(ROOT / "soul.md")
     system = system_prompt(soul, home, home_name="Bench", units="imperial")
     tools = json.dumps(registry.schemas(), separators=(",", ":"))

@@ -231,8 +231,7 @@ class Discovery:
         )
 
     async def discover_devices(self, ctx: ToolContext) -> dict[str, Any]:
-        """Look for smart devices on the local network (Sonos, Hue, WLED, Shelly, Home
-        Assistant, MQTT brokers) and say which are already set up and how to add the others."""
+        """Find smart devices on the LAN: which are set up, and how to add the others."""
         found = await self.scan_once()
         return {"found": found, "count": len(found)}
 

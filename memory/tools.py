@@ -42,12 +42,9 @@ def register_tools(tools: ToolRegistry, memory: Memory) -> None:
         importance: int = 3,
         replaces: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Keep a durable fact the owner tells you, even in passing and without being asked:
-        a preference, a person and their details, a schedule, where something is, a standing
-        instruction. Write one short standalone sentence.
-        about_owner: it describes the owner (always shown to you). pinned: always shown.
-        inferred: you concluded it rather than the owner saying it. importance: 1-5.
-        replaces: ids of memories this one updates (they are removed)."""
+        """Keep a fact the owner tells you, even in passing, as one short sentence.
+        about_owner/pinned: always in view; inferred: your conclusion; importance 1-5;
+        replaces: ids it updates."""
         if not _trusted_owner(ctx):
             outcome = await asyncio.to_thread(memory.add, fact, source="unverified:" + _who(ctx))
             return {
@@ -67,8 +64,8 @@ def register_tools(tools: ToolRegistry, memory: Memory) -> None:
         return outcome.to_json()
 
     async def recall(ctx: ToolContext, query: str, limit: int = 5) -> dict[str, Any]:
-        """Search long-term memory and past conversations ("what did I ask about the pool
-        last week?"). Returns memories (with ids) and matching messages."""
+        """Search memories (with ids) and past conversations ("what did I ask about the
+        pool last week?")."""
         limit = min(20, max(1, limit))
         restricted = not _trusted_owner(ctx)
         hits = await memory.search(query, limit=limit, restricted=restricted)
@@ -101,9 +98,8 @@ def register_tools(tools: ToolRegistry, memory: Memory) -> None:
         }
 
     async def forget(ctx: ToolContext, memory_id: str) -> dict[str, Any]:
-        """When the owner asks you to forget something: forget a memory for good, by its id
-        (from the memory block or recall; use recall first if you need the id). It is removed
-        from the files, the index and past conversations. Only the owner may ask for this."""
+        """Forget a memory for good when the owner asks (id from the memory block or recall):
+        it leaves the files, the index and past conversations."""
         if not _trusted_owner(ctx):
             raise NotAllowed("Only the owner can make the house forget something.")
         entry = await asyncio.to_thread(memory.forget, memory_id)
@@ -113,8 +109,7 @@ def register_tools(tools: ToolRegistry, memory: Memory) -> None:
     async def list_memories(
         ctx: ToolContext, include_notes: bool = False, limit: int = 50
     ) -> dict[str, Any]:
-        """List what the house knows (durable facts, optionally recent daily notes), to answer
-        "what do you know about me?" honestly, with where each memory came from."""
+        """List what the house knows, with sources ("what do you know about me?")."""
         limit = min(200, max(1, limit))
         entries = memory.entries(kind=None if include_notes else "fact", limit=limit * 2)
         if not _trusted_owner(ctx):

@@ -113,7 +113,7 @@ async def test_im_cold_raises_the_heating(house: tuple[Runtime, Brain], llm: Fak
     assert all(a["ok"] for a in reply.actions)
     # The stable prompt prefix: soul, rules, house; tools sent every time.
     system = llm.requests[0]["messages"][0]["content"]
-    assert system.startswith("# Dobby") and "Thermostat [climate/thermostat]" in system
+    assert system.startswith("# Dobby") and "climate/thermostat: Thermostat" in system
     assert {t["function"]["name"] for t in llm.requests[0]["tools"]} >= {"turn_on", "home_status"}
 
 

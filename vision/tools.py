@@ -66,10 +66,8 @@ def register(registry: ToolRegistry, vision: Vision) -> None:
     async def camera_events(
         ctx: ToolContext, camera: str | None = None, since: str | None = "today", limit: int = 20
     ) -> dict[str, Any]:
-        """What the cameras saw: events with time, title, description and labels.
-
-        since: "today" (default), "yesterday", "3h", "30m" or an ISO time.
-        """
+        """Camera events (time, title, description, labels) since "today" (default),
+        "yesterday", "3h", "30m" or an ISO time."""
         assert vision.events is not None
         name = vision.camera(camera).name if camera else None
         rows = vision.events.events(name, parse_since(since, timezone), max(1, min(limit, 100)))
@@ -97,12 +95,9 @@ def register(registry: ToolRegistry, vision: Vision) -> None:
         quiet_hours: str | None = None,
         muted: bool | None = None,
     ) -> dict[str, Any]:
-        """Change which camera alerts the owner gets.
-
-        ignore: labels not worth a message, e.g. ["vehicle"] for "don't tell me about cars".
-        only: the only labels worth a message, e.g. ["person", "delivery"]; [] clears it.
-        quiet_hours: "23:00-07:00" for "quiet after 11pm"; "" clears it.
-        Labels: person, vehicle, package, delivery, animal, motion. camera: one camera, or all.
+        """Change camera alerts (camera: one, or all). Labels: person, vehicle, package,
+        delivery, animal, motion. ignore: unwanted labels; only: wanted ones ([] clears);
+        quiet_hours: "23:00-07:00" ("" clears).
         """
         if ctx.role != "owner" or ctx.untrusted:
             raise NotAllowed("Only the owner can change camera alerts.")

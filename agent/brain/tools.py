@@ -78,14 +78,39 @@ class Tool:
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI-style function schema."""
-        params = self.params.model_json_schema()
-        params.pop("title", None)
-        for prop in params.get("properties", {}).values():
-            prop.pop("title", None)
+        params = _compact(self.params.model_json_schema())
         return {
             "type": "function",
             "function": {"name": self.name, "description": self.description, "parameters": params},
         }
+
+
+def _compact(node: Any, *, in_properties: bool = False) -> Any:
+    """A JSON schema as the model needs it: pydantic's noise removed, meaning kept.
+
+    Drops `title` annotations, defaults, `additionalProperties: false`, and turns
+    `anyOf: [X, null]` into X (the parameter is optional either way).
+    Arguments are still validated against the full pydantic model. Keys of a
+    `properties` mapping are parameter names, so a parameter called "title" survives.
+    """
+    if isinstance(node, list):
+        return [_compact(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if in_properties:
+        return {key: _compact(value) for key, value in node.items()}
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        other = next(o for o in options if o != {"type": "null"})
+        node = {**{k: v for k, v in node.items() if k != "anyOf"}, **other}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key == "default" or (key, value) == ("additionalProperties", False):
+            continue  # what is optional is already said by `required`
+        out[key] = _compact(value, in_properties=key in ("properties", "$defs"))
+    return out
 
 
 class ToolRegistry:

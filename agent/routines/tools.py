@@ -1,8 +1,9 @@
 """The brain's tools for routines and schedules.
 
-Arguments are the same pydantic models the config uses (StepConfig,
-WhenTime, WhenConfig), and every change is validated by the config loader
-before it is written to the owner's routines.yaml.
+Steps arrive as plain objects (their schema, spelled out, would cost the
+prompt thousands of tokens) and are validated by the same pydantic models the
+config uses (StepConfig, RoutineConfig, ScheduleConfig) before anything is
+written to the owner's routines.yaml.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from agent.errors import HomeError, NotAllowed
 from agent.routines.config import (
     RoutineConfig,
     ScheduleConfig,
-    StepConfig,
     WhenTime,
     parse_clock,
 )
@@ -57,19 +57,20 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
     async def create_or_update_routine(
         ctx: ToolContext,
         name: str,
-        steps: list[StepConfig],
+        steps: list[dict[str, Any]],
         phrases: list[str] | None = None,
         description: str | None = None,
         append_steps: bool = False,
     ) -> dict[str, Any]:
-        """Create a routine or change one (matched by name) and save it to routines.yaml.
+        """Create or change a routine (by name); saved to routines.yaml.
 
-        Steps act on a target (a device, room or "all lights") with an action and its
-        arguments (brightness %, temperature like "66F"/"19C", position %, media...), or
-        run another routine, or say something to the owner. With append_steps the steps
-        are added to the existing ones ("add closing the shades to sleepy time").
-        Phrases not given are kept, and so are the routine's times and device triggers
-        (use `schedule` for times). Routines can never unlock, disarm or open a garage door.
+        A step: {"target": "kitchen lights", "action": "set_brightness", "brightness": 30}
+        (actions: turn_on/off, set_brightness, set_color [r,g,b], set_color_temp color_temp_k,
+        set_temperature temperature "66F", set_hvac_mode, open/close, set_position position,
+        lock, arm arm_mode, play/pause, set_volume volume, play_media media, activate_preset
+        preset; optional "except": [names], "for": "2m"),
+        or {"routine": NAME}, or {"say": TEXT}. append_steps adds to the existing steps.
+        Times: use `schedule`. Routines never unlock, disarm or open a garage door.
         """
         _may_change(ctx)
         old = routines.find(name)
@@ -104,7 +105,7 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
         ctx: ToolContext,
         routine: str | None = None,
         say: str | None = None,
-        step: StepConfig | None = None,
+        step: dict[str, Any] | None = None,
         at: str | None = None,
         days: list[str] | None = None,
         cron: str | None = None,
@@ -114,19 +115,19 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
         once: datetime | None = None,
         name: str | None = None,
     ) -> dict[str, Any]:
-        """Schedule a routine, a reminder to the owner (say), or one step (a device command).
-
-        When: in_minutes ("in 20 minutes"), once (a local date-time), at "18:00" alone
-        (the next 18:00, once), at with days ["weekdays"], ["mon","wed"], ["daily"]
-        (repeating), sun "sunset"/"sunrise" with offset_minutes (repeating), or cron.
-        Repeating schedules are saved to routines.yaml; one-shots are kept until they fire.
+        """Schedule a routine, a reminder (say) or a step (as in create_or_update_routine).
+        When: in_minutes, once (local time), at "18:00" (once), at + days ("weekdays",
+        "daily", "mon"...), sun + offset_minutes, or cron.
         """
         _may_change(ctx)
         # Validates what to do (exactly one of routine, say, step); the time is a placeholder,
         # the real one is chosen below.
-        what = ScheduleConfig.model_validate(
-            {"routine": routine, "say": say, "step": step, "at": "00:00", "name": name}
-        )
+        try:
+            what = ScheduleConfig.model_validate(
+                {"routine": routine, "say": say, "step": step, "at": "00:00", "name": name}
+            )
+        except ValueError as err:
+            raise InvalidRoutine(str(err)) from None
         now = routines.now()
         one_shot: datetime | None = None
         if in_minutes is not None:
