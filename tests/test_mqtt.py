@@ -117,18 +117,23 @@ async def test_device_side_changes_arrive_as_events(
     study = one(home, "Study lamp")
     sub = home.bus.subscribe(StateChanged)
     await sim.press("Study lamp", state="ON", brightness=254)
-    event = await asyncio.wait_for(_next_for(sub, study), 5)
-    assert event.new["on"] is True and event.new["brightness"] == 100
+    event = await asyncio.wait_for(_next_for(sub, study, on=True), 5)
+    assert event.new["brightness"] == 100
     await sim.set_online("Study lamp", False)
     await eventually(lambda: not home.get(study).available)
     await sim.set_online("Study lamp", True)
     await eventually(lambda: home.get(study).available)
 
 
-async def _next_for(sub: object, device_id: str) -> StateChanged:
+async def _next_for(sub: object, device_id: str, **expected: object) -> StateChanged:
+    """The next change of a device whose new state has the expected values."""
     while True:
         event = await sub.get()  # type: ignore[attr-defined]
-        if isinstance(event, StateChanged) and event.device_id == device_id:
+        if (
+            isinstance(event, StateChanged)
+            and event.device_id == device_id
+            and all(event.new.get(k) == v for k, v in expected.items())
+        ):
             return event
 
 
