@@ -334,6 +334,7 @@ async def test_every_command_records_who_asked(house: tuple[Runtime, Brain], llm
 
 async def test_anthropic_provider_through_its_sdk(tmp_path: Path, llm: FakeLLM) -> None:
     """The Anthropic provider speaks the messages API (tool_use / tool_result blocks)."""
+    pytest.importorskip("anthropic", reason="the optional extra: pip install 'homeclaw[anthropic]'")
     config = {
         "home": {"units": "metric"},
         "brain": {
