@@ -67,7 +67,7 @@ async def test_backoff_logs_first_failure_and_failure_after_connecting(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="tests.watchers")
     supervisor = FakeSupervisor()
-    link = FakeLink("10.0.0.1", ["fail", "fail", "fail", "connect-fail", "hang"])
+    link = FakeLink("127.0.0.51", ["fail", "fail", "fail", "connect-fail", "hang"])
     task = asyncio.create_task(watchers(supervisor).run(Home(bus=Bus()), [link]))
     try:
         await eventually(lambda: link.attempts == 5, timeout=5)
@@ -83,7 +83,7 @@ async def test_backoff_logs_first_failure_and_failure_after_connecting(
     assert supervisor.statuses[0] == (
         "integration:fake",
         "degraded",
-        "10.0.0.1: 10.0.0.1 is not reachable.",
+        "127.0.0.51: 127.0.0.51 is not reachable.",
     )
 
 
