@@ -11,10 +11,10 @@ if TYPE_CHECKING:
     from agent.home import Home
 
 
-def names(items: list[str]) -> str:
-    """ "A", "A and B", "A, B and C", or "5 devices" for long lists."""
-    if len(items) > 4:
-        return f"{len(items)} devices"
+def names(items: list[str], noun: str = "devices", most: int = 4) -> str:
+    """ "A", "A and B", "A, B and C", or "5 devices" for lists longer than `most`."""
+    if len(items) > most:
+        return f"{len(items)} {noun}"
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]

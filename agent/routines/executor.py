@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agent.brain.local_answers import names
+from agent.brain.vocab import degrees
 from agent.devices import Action, Command, Device, Feature, Kind, Risk
 from agent.errors import ConfirmationRequired, DeviceUnavailable, HomeError, NoSuchDevice
 from agent.naming import PLURAL_KIND_WORDS, QUANTIFIERS, normalise
@@ -323,25 +325,9 @@ def undo_command(before: Device, command: Command) -> Command | None:
     return None
 
 
-def _group(names: list[str], noun: str) -> str:
-    if len(names) > 3:
-        return f"{len(names)} {noun}"
-    if len(names) > 1:
-        return ", ".join(names[:-1]) + " and " + names[-1]
-    return names[0]
-
-
-def _temperature(celsius: float | None, units: str) -> str:
-    if celsius is None:
-        return "?"
-    if units == "imperial":
-        return f"{round(celsius * 9 / 5 + 32)}°F"
-    return f"{celsius:g}°C"
-
-
 def describe_done(result: StepResult, command: Command | None, home: Home, units: str) -> str:
     """What a step did, in a few words ("9 lights off", "Front door locked")."""
-    who = _group(result.done, result.noun)
+    who = names(result.done, result.noun, most=3)
     action = Action(result.action) if result.action else None
     words: dict[Action, str] = {
         Action.TURN_OFF: f"{who} off",
@@ -360,8 +346,8 @@ def describe_done(result: StepResult, command: Command | None, home: Home, units
             return f"{who} at {command.brightness} %"
         if action == Action.SET_POSITION:
             return f"{who} at {command.position} %"
-        if action == Action.SET_TEMPERATURE:
-            return f"{who} set to {_temperature(command.temperature_c, units)}"
+        if action == Action.SET_TEMPERATURE and command.temperature_c is not None:
+            return f"{who} set to {degrees(command.temperature_c, units)}"
         if action == Action.PLAY_MEDIA:
             return f"{command.media} on {who}"
         if action == Action.SET_VOLUME:
