@@ -91,6 +91,33 @@ async def test_state_questions_from_live_state(imperial: tuple[Runtime, Brain]) 
     assert reply.path == "local" and "67°F" in reply.text  # 19.5 °C
 
 
+async def test_state_questions_answer_the_state_as_it_is_now(
+    imperial: tuple[Runtime, Brain],
+) -> None:
+    """A named device's state is read at answer time, after changes by any path.
+
+    Asked once (which builds the name index), changed (by a command and by a
+    device's own push), asked again: the second answer is the new state.
+    """
+    rt, brain = imperial
+    reply = await brain.handle(message("is the front door locked?"), OWNER)
+    assert reply.text == "Yes, Front door is locked."
+    rt.home.update("mqtt:front_door", locked=False)  # someone turned the key
+    reply = await brain.handle(message("is the front door locked?"), OWNER)
+    assert reply.path == "local" and reply.text.startswith("No")
+    rt.home.update("mqtt:front_door", locked=True)
+    reply = await brain.handle(message("is the front door locked?"), OWNER)
+    assert reply.text == "Yes, Front door is locked."
+
+    await rt.home.execute("mqtt:porch_light", _on(), requested_by="test")
+    reply = await brain.handle(message("is the porch light on?"), OWNER)
+    assert reply.text.startswith("Yes")
+    reply = await brain.handle(message("turn off the porch light"), OWNER)
+    assert state(rt, "mqtt:porch_light").on is False
+    reply = await brain.handle(message("is the porch light on?"), OWNER)
+    assert reply.path == "local" and reply.text.startswith("No")
+
+
 async def test_unmatched_without_llm_says_how_to_configure(
     imperial: tuple[Runtime, Brain],
 ) -> None:

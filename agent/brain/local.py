@@ -70,7 +70,9 @@ class LocalPath:
         self._skip_words: list[str] = []
         self._lists: dict[str, Any] = {}
         self._lists_key: Any = None
-        self._by_name: dict[str, list[Device]] = {}
+        # Spoken name -> device ids. Never Device objects: Home replaces a device's
+        # object on every state change, so a cached one answers with a stale state.
+        self._by_name: dict[str, list[str]] = {}
         self._phrases: dict[str, _Phrases] = {}
         self._phrase_index: dict[str, str] = {}
         self._floors: dict[str, set[str]] = {}
@@ -134,13 +136,13 @@ class LocalPath:
         if key == self._lists_key:
             return
         names: list[TextSlotValue] = []
-        by_name: dict[str, list[Device]] = {}
+        by_name: dict[str, list[str]] = {}
         for device in devices:
             for text in dict.fromkeys((device.name, *device.aliases)):
                 spoken = normalise(text)
                 if not spoken:
                     continue
-                by_name.setdefault(spoken, []).append(device)
+                by_name.setdefault(spoken, []).append(device.id)
                 names.append(
                     TextSlotValue(TextChunk(spoken), spoken, {"domain": domain_of(device)})
                 )
@@ -252,7 +254,8 @@ class LocalPath:
         elif floor is not None:
             area_ids = self._floors.get(str(floor), set())
         if name is not None:
-            devices = list(self._by_name.get(str(name), []))
+            found = (self.home.find(i) for i in self._by_name.get(str(name), []))
+            devices = [d for d in found if d is not None]
             if area_ids is not None:
                 devices = [d for d in devices if d.area in area_ids]
             if kinds:
