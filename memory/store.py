@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -27,6 +28,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
+
+log = logging.getLogger(__name__)
 
 MEMORY_FILE = "MEMORY.md"
 DAILY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.md$")
@@ -57,6 +60,8 @@ Kind = Literal["fact", "note"]
 _ANNOTATION = re.compile(r"\s*<!--(.*?)-->\s*$", re.S)
 _BULLET = re.compile(r"^[-*+]\s+(.*)$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# What `MemoryFiles._write` names its temporary files: .MEMORY.md.<random>.tmp
+_STRAY_COPY = re.compile(r"^\.(MEMORY|\d{4}-\d{2}-\d{2})\.md\..+\.tmp$")
 
 
 @dataclass(frozen=True)
@@ -304,13 +309,32 @@ class MemoryFiles:
         self._lock = threading.RLock()
 
     def ensure(self) -> None:
-        """Create the folder (private) and a MEMORY.md that explains itself."""
+        """Create the folder (private) and a MEMORY.md that explains itself; drop stray
+        temporary copies."""
         self.root.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(OSError):
             self.root.chmod(0o700)
+        if removed := self.remove_stray_copies():
+            log.info("memory: removed %d unfinished temporary copies", len(removed))
         path = self.root / MEMORY_FILE
         if not path.exists():
             self._write(path, MEMORY_HEADER)
+
+    def remove_stray_copies(self) -> list[str]:
+        """Delete `.NAME.*.tmp` files a kill mid-write left behind; returns their names.
+
+        A write renames its temporary file over the real one as its last step, so
+        a temporary file that still exists was never acknowledged: the real file
+        holds the last complete version and the copy is only clutter.
+        """
+        removed = []
+        with self._lock:
+            for path in self.root.glob(".*.tmp"):
+                if _STRAY_COPY.match(path.name) and path.is_file():
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                        removed.append(path.name)
+        return removed
 
     def names(self) -> list[str]:
         """The memory files present: MEMORY.md and daily notes."""

@@ -272,3 +272,18 @@ async def test_demo_seeds_memory_once(tmp_path: Path) -> None:
     path.write_text("- only this\n")
     await demo(DemoContext(home=tmp_path))
     assert path.read_text() == "- only this\n"
+
+
+def test_stray_temporary_copies_are_removed_at_start(tmp_path: Path) -> None:
+    """A kill between writing and renaming leaves `.MEMORY.md.*.tmp`; the next start drops it."""
+    memory = make_memory(tmp_path)
+    memory.add("The bins go out on Mondays")
+    root = memory.files.root
+    strays = [root / ".MEMORY.md.k2j3h4.tmp", root / ".2026-11-19.md.abc_d.tmp"]
+    for stray in strays:
+        stray.write_text("half a file")
+    mine = root / ".notes.tmp"  # not a name the house writes: left alone
+    mine.write_text("the owner's")
+    again = make_memory(tmp_path)
+    assert not any(s.exists() for s in strays) and mine.exists()
+    assert "Mondays" in memory_text(again)
