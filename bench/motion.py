@@ -1,12 +1,22 @@
-"""Motion detectors compared on labelled clips: event precision/recall, frame F, frames/s per core.
+"""Motion detectors compared, on real footage and on the simulator's synthetic scenes.
 
-    python bench/motion.py                      # the simulator's six labelled scenes
-    python bench/motion.py --clip drive.mp4 --labels drive.json
+    python bench/motion.py                      # synthetic: the simulator's six scenes
+    python bench/motion.py --cdnet DIR [--clip FILE ...] [--frigate PATH]
 
-A user clip's labels are JSON: {"frames": [1, 0, -1, ...], "expect_event": true}
-with one entry per frame (1 moving, 0 nothing, -1 don't care). Detection
-only is timed (frames are decoded and converted to luma beforehand), on one
-core (`cv2.setNumThreads(1)`), best of several runs.
+Real footage (fetch it yourself; it is not part of the repository):
+- `--cdnet DIR`: a CDnet 2014 folder (input/, groundtruth/, temporalROI.txt),
+  e.g. `highway/` of changedetection.net's baseline category. Scored per pixel
+  with the detectors' boxes filled in, plus frames with a false box, a cold
+  start in traffic and the foliage corner (see bench/cdnet.py).
+- `--clip FILE`: a video or a folder of frames; events and share of frames
+  with motion (unlabelled). A clip with labels beside it (`FILE.json`:
+  {"frames": [1, 0, -1, ...], "expect_event": true}, 1 moving, 0 nothing,
+  -1 don't care) joins the labelled table instead.
+- `--frigate PATH`: a Frigate checkout; its own ImprovedMotionDetector runs
+  beside ours with its defaults (bench/frigate_motion.py says what is stubbed).
+
+Detection only is timed (frames are decoded and converted to luma
+beforehand), on one core (`cv2.setNumThreads(1)`), best of several runs.
 """
 
 from __future__ import annotations
@@ -22,6 +32,11 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import motion_real
+from cdnet import Sequence_
+from frigate_motion import FrigateDetector, FrigateModules
 
 from vision import scenes
 from vision.events import EventTracker
@@ -112,47 +127,73 @@ def throughput(
     return best
 
 
-def main() -> int:
-    """Render (or load) the clips, score each detector, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=80, help="frames per simulated scene")
-    parser.add_argument("--clip", type=Path, action="append", default=[])
-    parser.add_argument("--labels", type=Path, action="append", default=[])
-    parser.add_argument("--runs", type=int, default=7, help="timing repetitions (best kept)")
-    args = parser.parse_args()
-    cv2.setNumThreads(1)
+def synthetic(args: argparse.Namespace, detectors: dict[str, Callable[[], object]]) -> None:
+    """The labelled table: synthetic scenes (and user clips with labels), frames/s."""
     clips = [scenes.render(name, 640, 360, args.frames) for name in scenes.SCENES]
-    for video, labels in zip(args.clip, args.labels, strict=False):
-        clips.append(load_user_clip(video, labels))
+    for video in args.clip:
+        labels = video.with_suffix(".json")
+        if labels.is_file():
+            clips.append(load_user_clip(video, labels))
     timing_360 = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for c in clips[:3] for f in c.frames]
     timing_720 = [cv2.resize(f, (1280, 720)) for f in timing_360[: len(timing_360) // 2]]
     names = [c.name for c in clips]
-    print(f"clips: {', '.join(names)}; {args.frames} frames each at 640x360, warm-up {WARMUP}")
+    print(f"## Labelled clips (synthetic scenes: {', '.join(scenes.SCENES)})")
+    print(f"{args.frames} frames each at 640x360, warm-up {WARMUP}; frames/s on synthetic frames")
     header = f"{'detector':<24}{'F':>6}{'P':>6}{'R':>6}{'evP':>6}{'evR':>6}"
     header += f"{'fps@360p':>10}{'fps@720p':>10}  events per clip"
     print(header)
     # Timing runs interleave the detectors, so a busy moment hurts them all alike.
-    fps: dict[str, list[float]] = {name: [0.0, 0.0] for name in DETECTORS}
+    fps: dict[str, list[float]] = {name: [0.0, 0.0] for name in detectors}
     for _ in range(args.runs):
-        for name, factory in DETECTORS.items():
+        for name, factory in detectors.items():
             fps[name][0] = max(fps[name][0], throughput(factory, timing_360, 1))
             fps[name][1] = max(fps[name][1], throughput(factory, timing_720, 1))
-    rows = {}
-    for name, factory in DETECTORS.items():
+    for name, factory in detectors.items():
         result = score(factory, clips)
         fps360, fps720 = fps[name]
-        rows[name] = (result, fps360)
         counts = " ".join(f"{c}={result[f'events:{c}']:.0f}" for c in names)
         print(
             f"{name:<24}{result['F']:>6.2f}{result['P']:>6.2f}{result['R']:>6.2f}"
             f"{result['event_precision']:>6.2f}{result['event_recall']:>6.2f}"
             f"{fps360:>10.0f}{fps720:>10.0f}  {counts}"
         )
-    ours, reference = rows["homeclaw"], rows["frigate-style"]
-    print(
-        f"\nhomeclaw vs frigate-style: {ours[1] / reference[1]:.2f}x the frames/s at 640x360, "
-        f"F {ours[0]['F']:.2f} vs {reference[0]['F']:.2f}"
+
+
+def main() -> int:
+    """Parse the arguments, run the tables asked for."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cdnet", type=Path, help="a CDnet 2014 sequence folder")
+    parser.add_argument("--clip", type=Path, action="append", default=[], help="video or folder")
+    parser.add_argument("--frigate", type=Path, help="a Frigate checkout (its own detector runs)")
+    parser.add_argument("--synthetic", action="store_true", help="also the synthetic scenes")
+    parser.add_argument("--frames", type=int, default=80, help="frames per synthetic scene")
+    parser.add_argument("--source-fps", type=float, default=30.0, help="frame rate of --cdnet")
+    parser.add_argument(
+        "--detect-fps", type=float, nargs="+", default=[30.0, 5.0], help="rates to score at"
     )
+    parser.add_argument("--runs", type=int, default=5, help="timing repetitions (best kept)")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    detectors = dict(DETECTORS)
+    if args.frigate is not None:
+        modules = FrigateModules(args.frigate)
+        detectors = {"homeclaw": MotionDetector, "frigate": lambda: FrigateDetector(modules)}
+        detectors.update((k, v) for k, v in DETECTORS.items() if k != "homeclaw")
+    real = args.cdnet is not None or any(not c.with_suffix(".json").is_file() for c in args.clip)
+    if args.synthetic or not real:
+        synthetic(args, detectors)
+    steps = sorted({max(1, round(args.source_fps / f)) for f in args.detect_fps})
+    if args.cdnet is not None:
+        seq = Sequence_.open(args.cdnet)
+        motion_real.cdnet_table(seq, detectors, steps, args.source_fps)
+        motion_real.foliage_table(seq, detectors, steps, args.source_fps)
+    unlabelled = [c for c in args.clip if not c.with_suffix(".json").is_file()]
+    if unlabelled:
+        motion_real.clips_table(unlabelled, detectors, min(args.detect_fps))
+    if args.cdnet is not None:
+        timing = [seq.frame(i) for i in range(seq.first, min(seq.last, seq.first + 300) + 1)]
+        reference = "frigate" if "frigate" in detectors else "frigate-style"
+        motion_real.timing_table(timing, detectors, args.runs, reference)
     return 0
 
 
