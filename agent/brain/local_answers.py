@@ -107,7 +107,8 @@ def answer_state(devices: list[Device], query: str, state: Any, units: str) -> s
     if query == "all":
         if not no:
             return f"Yes, all {len(yes)} are {state}."
-        return f"No: {names([d.name for d in no])} {'is' if len(no) == 1 else 'are'} not."
+        verb = "is" if len(no) == 1 else "are"
+        return f"No: {names([d.name for d in no])} {verb} not {state}."
     if query == "which":
         return f"{state.capitalize()}: {names(yes)}." if yes else f"None are {state}."
     if query == "how_many":

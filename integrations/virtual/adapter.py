@@ -91,7 +91,14 @@ class VirtualIntegration:
 
     def _device(self, cfg: VirtualDeviceConfig) -> Device:
         saved = self.store.get_json(f"virtual:{cfg.id}") if self.store else None
-        state = DeviceState.model_validate(saved if saved else INITIAL.get(cfg.kind, {}))
+        state = DeviceState.model_validate(saved or {**INITIAL.get(cfg.kind, {}), **cfg.state})
+        info: dict[str, Any] = {}
+        if cfg.min_temp_c is not None:
+            info["min_temp_c"] = cfg.min_temp_c
+        if cfg.max_temp_c is not None:
+            info["max_temp_c"] = cfg.max_temp_c
+        if cfg.favorites:
+            info["favorites"] = list(cfg.favorites)
         return Device(
             id=f"virtual:{cfg.id}",
             name=cfg.name,
@@ -99,9 +106,12 @@ class VirtualIntegration:
             integration=self.name,
             area=cfg.area,
             aliases=tuple(cfg.aliases),
-            features=FEATURES.get(cfg.kind, frozenset()),
+            features=frozenset(cfg.features)
+            if cfg.features is not None
+            else FEATURES.get(cfg.kind, frozenset()),
             device_class=cfg.device_class,
             state=state,
+            info=info,
         )
 
     async def run(self, home: Home) -> None:

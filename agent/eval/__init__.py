@@ -1,0 +1,1 @@
+"""Understanding evaluation: public sentence suites run against a home of virtual devices."""
