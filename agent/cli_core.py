@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     devices = sub.add_parser("devices", help="list the devices of the running daemon")
     devices.add_argument("--json", action="store_true", help="print the documented JSON")
     devices.set_defaults(func=run_devices)
+    dashboard = sub.add_parser("dashboard", help="print a fresh one-time link to the dashboard")
+    dashboard.set_defaults(func=run_dashboard)
     doctor = sub.add_parser("doctor", help="check the config, connections and optional parts")
     doctor.set_defaults(func=run_doctor)
 
@@ -66,8 +68,12 @@ def run_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(url: str, token: str, demo: bool) -> None:
-    print(f"\n  homeclaw is running. Dashboard: {url}?token={token}\n", flush=True)
+def _banner(link: str, demo: bool) -> None:
+    print(
+        f"\n  homeclaw is running. Dashboard: {link}\n"
+        "  (a one-time login link; `homeclaw dashboard` prints a fresh one)\n",
+        flush=True,
+    )
     if demo:
         print(
             "  Try, in another terminal:\n"
@@ -91,7 +97,7 @@ def run_daemon(args: argparse.Namespace) -> int:
     config = load_or_exit(paths)
     setup_logging(config.logging.level, config.logging.json_lines)
     rt = build_runtime(config, paths)
-    asyncio.run(serve(rt, lambda url: _banner(url, rt.token, demo=False)))
+    asyncio.run(serve(rt, lambda link: _banner(link, demo=False)))
     return 0
 
 
@@ -104,15 +110,13 @@ def run_demo(args: argparse.Namespace) -> int:
     setup_logging("info")
     paths = demo_home(args.home)
     try:
-        token = paths.token(create=True)
+        paths.token(create=True)
         brain = None
         if args.llm:
             brain = {"provider": "openai", "base_url": args.llm, "model": args.model or "default"}
             if os.environ.get("OPENAI_API_KEY"):
                 brain["api_key"] = "${OPENAI_API_KEY}"
-        asyncio.run(
-            demo_main(args.port, lambda url: _banner(url, token, demo=True), args.home, brain)
-        )
+        asyncio.run(demo_main(args.port, lambda link: _banner(link, demo=True), args.home, brain))
     except NotADemoHome as err:
         print(f"homeclaw demo: {err}", file=sys.stderr)
         return 2
@@ -156,6 +160,21 @@ def _format_state(device: dict[str, Any], units: str) -> str:
     if "humidity" in state:
         parts.append(f"{state['humidity']:.0f}% RH")
     return ", ".join(parts) or "-"
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    """Print a one-time login link to the running daemon's dashboard."""
+    try:
+        data = api(_paths(args), "POST", "/api/login-link", {})
+    except (DaemonUnreachable, FileNotFoundError) as err:
+        print(err, file=sys.stderr)
+        return 1
+    if not isinstance(data, dict) or "url" not in data:
+        print(f"homeclaw: unexpected answer: {data}", file=sys.stderr)
+        return 1
+    print(data["url"])
+    print("(one use, valid 15 minutes; it sets a cookie and opens the dashboard)", file=sys.stderr)
+    return 0
 
 
 def run_devices(args: argparse.Namespace) -> int:

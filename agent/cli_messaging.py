@@ -8,13 +8,16 @@ import base64
 import datetime as dt
 import ipaddress
 import json
+import shutil
 import sys
+import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
 
-from agent.client import DaemonUnreachable, api
+from agent.client import DaemonUnreachable, api, reachable_home
 from agent.config import Config, HomePaths
 
 ROLES = ("owner", "family", "guest")
@@ -70,6 +73,25 @@ def _call(args: argparse.Namespace, method: str, path: str, body: Any = None) ->
         print(f"error: {result.get('detail') or result['error']}", file=sys.stderr)
         raise SystemExit(1)
     return result
+
+
+def _into_home(args: argparse.Namespace, images: list[str]) -> list[str]:
+    """Copy the owner's images into the home's media folder: the daemon attaches only
+    files there (so no request can make it send, say, the token file)."""
+    if not images:
+        return []
+    outgoing = reachable_home(_paths(args)).media / "outgoing"
+    outgoing.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for image in images:
+        source = Path(image).expanduser()
+        if not source.is_file():
+            print(f"error: no file at {source}", file=sys.stderr)
+            raise SystemExit(1)
+        copy = outgoing / f"{uuid.uuid4().hex[:12]}-{source.name}"
+        shutil.copyfile(source, copy)
+        copies.append(str(copy))
+    return copies
 
 
 def _when(ts: float | None) -> str:
@@ -160,7 +182,7 @@ def _short(text: str, width: int = 60) -> str:
 
 def run_notify(args: argparse.Namespace) -> int:
     """homeclaw notify TEXT [--channel C --to X] [--image PATH]."""
-    body: dict[str, Any] = {"text": args.text, "media": args.image}
+    body: dict[str, Any] = {"text": args.text, "media": _into_home(args, args.image or [])}
     if args.channel or args.to:
         if not (args.channel and args.to):
             print("error: --channel and --to go together", file=sys.stderr)

@@ -148,6 +148,14 @@ class Daemon:
         self.url = f"http://{host}:{port}/"
         rt.services["url"] = self.url
         log.info("dashboard at %s", self.url)
+        if not rt.config.web.loopback_only:
+            log.warning(
+                "web.host is %s: the dashboard, API and webhooks are reachable from the network "
+                "(port %s); every request needs the token, so keep it secret and prefer TLS "
+                "in front (web.public_url https://…)",
+                rt.config.web.host,
+                port,
+            )
         return self.url
 
     async def stop(self) -> None:
@@ -178,7 +186,11 @@ async def _bounded(what: str, step: Awaitable[Any], timeout: float) -> None:
 
 
 async def serve(rt: Runtime, on_ready: Callable[[str], None] | None = None) -> None:
-    """Run the daemon until SIGTERM or SIGINT, then shut down gracefully."""
+    """Run the daemon until SIGTERM or SIGINT, then shut down gracefully.
+
+    `on_ready` gets a one-time dashboard link (never the token: the banner may
+    end up in a journal).
+    """
     daemon = Daemon(rt)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -190,7 +202,9 @@ async def serve(rt: Runtime, on_ready: Callable[[str], None] | None = None) -> N
         url = await daemon.start()
         url_file.write_text(url)
         if on_ready is not None:
-            on_ready(url)
+            from agent.web.app import login_link
+
+            on_ready(login_link(rt))
         await stop.wait()
         log.info("shutting down")
     finally:

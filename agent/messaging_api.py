@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -15,6 +16,7 @@ from aiohttp import web
 from agent.people import ROLES, Identity, normalise_address, valid_address
 
 if TYPE_CHECKING:
+    from agent.config import HomePaths
     from agent.messaging import Messaging
 
 CHANNELS = ("sms", "whatsapp", "telegram")
@@ -27,6 +29,16 @@ def _messaging(request: web.Request) -> Messaging:
     if service is None:
         raise web.HTTPServiceUnavailable(text="messaging is not running")
     return service  # type: ignore[no-any-return]
+
+
+def house_made(paths: HomePaths, media: str) -> bool:
+    """Whether a file lies in the house's own snapshot or media folder (links resolved)."""
+    try:
+        resolved = Path(media).resolve()
+    except (OSError, RuntimeError):
+        return False
+    folders = (paths.snapshots, paths.media)
+    return any(resolved.is_relative_to(folder.resolve()) for folder in folders)
 
 
 def _bad(detail: str, status: int = 400) -> web.Response:
@@ -76,6 +88,16 @@ async def send_message(request: web.Request) -> web.Response:
     text, media = body.get("text", ""), body.get("media", [])
     if not isinstance(text, str) or not isinstance(media, list) or not (text or media):
         return _bad("`text` (string) or `media` (list of file paths) is required")
+    rt = messaging.rt
+    if not all(isinstance(m, str) for m in media):
+        return _bad("`media` must be a list of file paths")
+    strays = [m for m in media if not house_made(rt.paths, m)]
+    if strays:
+        return _bad(
+            f"only files the house made can be attached (under {rt.paths.snapshots} or "
+            f"{rt.paths.media}): {', '.join(strays)}",
+            403,
+        )
     key = body.get("dedupe_key")
     key = str(key) if key is not None else None
     channel, to = body.get("channel"), body.get("to")
@@ -89,6 +111,12 @@ async def send_message(request: web.Request) -> web.Response:
         address = normalise_address(channel, to)
         if not valid_address(channel, address):
             return _bad(f"{to!r} is not a valid {channel} address")
+        if rt.people.identify(channel, address) is None:
+            return _bad(
+                f"{to} is not someone the house knows on {channel}; add them to `people` "
+                "in config.yaml or pair them first (`homeclaw pair`)",
+                403,
+            )
         message_id = messaging.outbox.enqueue(channel, address, text, media, dedupe_key=key)
     return web.json_response({"id": message_id, "message": messaging.outbox.get(message_id)})
 

@@ -83,6 +83,12 @@ class RunningDaemon:
     url: str
     http: aiohttp.ClientSession
 
+    def login_url(self) -> str:
+        """A one-time link that logs a browser in (what the start-up banner prints)."""
+        from agent.web.app import login_link
+
+        return login_link(self.rt)
+
     async def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """Call the API; returns (status, JSON)."""
         async with self.http.request(method, self.url.rstrip("/") + path, json=body) as resp:

@@ -31,7 +31,7 @@ async def test_chat_panel_talks_and_confirms(
     rt = daemon.rt
     await eventually(lambda: len(rt.home.devices()) == 2)
     page = await browser.new_page()
-    await page.goto(f"{daemon.url}?token={rt.token}")
+    await page.goto(daemon.login_url())
     box = page.locator("#chat input[name=text]")
     await box.fill("turn on the porch light")
     await box.press("Enter")

@@ -16,7 +16,7 @@ async def test_toggle_a_light_and_see_a_wall_switch(
     page = await browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
-    await page.goto(f"{daemon.url}?token={daemon.rt.token}")
+    await page.goto(daemon.login_url())
     study = page.locator(f'.tile[data-id="{simulated_home.device_id("Study lamp")}"]')
     await study.wait_for(timeout=10_000)
     assert await study.locator(".state").inner_text() == "off"

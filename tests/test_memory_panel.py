@@ -7,6 +7,7 @@ from typing import Any
 
 async def test_browse_search_edit_approve_forget(browser: Any, start_daemon: Any) -> None:
     """The owner finds a memory, fixes it, approves a proposal and forgets one."""
+    from playwright.async_api import expect
 
     d = await start_daemon({"memory": {"watch_interval": 0.05}})
     memory = d.rt.services["memory"]
@@ -22,13 +23,14 @@ async def test_browse_search_edit_approve_forget(browser: Any, start_daemon: Any
         await dialog.accept()
 
     page.on("dialog", accept)
-    await page.goto(f"{d.url}?token={d.rt.token}")
+    await page.goto(d.login_url())
     panel = page.locator("#memory")
     await panel.locator("li", has_text="cleaner").wait_for()
 
     await panel.locator("input[type=search]").fill("Ana number")
     await panel.locator("li", has_text="Ana").wait_for()
-    await page.wait_for_function("document.querySelectorAll('#memory li').length === 1")
+    # Not wait_for_function: the dashboard's CSP forbids the eval it uses.
+    await expect(page.locator("#memory li")).to_have_count(1)
 
     row = panel.locator("li", has_text="Ana")
     await row.get_by_role("button", name="Edit").click()

@@ -61,7 +61,7 @@ async def test_phone_and_messages_panels(
     page = await browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
-    await page.goto(f"{daemon.url}?token={daemon.rt.token}")
+    await page.goto(daemon.login_url())
     box = page.locator("#phone input")
     await box.fill("turn off all the lights")
     await box.press("Enter")

@@ -7,8 +7,8 @@ a feature adds a panel without touching shared files.
 
 from __future__ import annotations
 
-import hmac
 import html
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,14 +16,20 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from agent.web import api, live
+from agent.web.guard import SAFE_METHODS, SECURITY_HEADERS, Guard, Refused
 
 if TYPE_CHECKING:
     from agent.runtime import Runtime
 
+log = logging.getLogger(__name__)
+
 STATIC = Path(__file__).parent / "static"
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+GUARD: web.AppKey[Guard] = web.AppKey("guard")
 # Paths that authenticate themselves (signatures) or are the public shell.
-OPEN_PREFIXES = ("/webhooks/", "/media/", "/static/", "/login")
+OPEN_PREFIXES = ("/webhooks/", "/media/", "/static/")
+# Signed paths reached from other hosts and sites (a provider, a phone's browser).
+SIGNED_PREFIXES = ("/webhooks/", "/media/")
 
 
 def runtime(request: web.Request) -> Runtime:
@@ -31,43 +37,56 @@ def runtime(request: web.Request) -> Runtime:
     return request.app[RUNTIME]
 
 
-def _presented_token(request: web.Request) -> str | None:
-    auth = request.headers.get("Authorization", "")
-    if auth.startswith("Bearer "):
-        return auth[7:].strip()
-    return request.cookies.get("homeclaw_token") or request.query.get("token")
-
-
-def authorised(request: web.Request) -> bool:
-    """Whether the request carries the API token."""
-    token = _presented_token(request)
-    return token is not None and hmac.compare_digest(token, runtime(request).token)
+def _refused(request: web.Request, reason: Refused) -> web.Response:
+    log.warning("refused %s %s from %s: %s", request.method, request.path, request.remote, reason)
+    return web.json_response({"error": "forbidden", "detail": str(reason)}, status=403)
 
 
 @web.middleware
 async def auth_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """The API and the dashboard need the token (the printed URL carries it once).
+    """The API and the dashboard need the token, and a browser's request its own origin.
 
     Even on loopback: any local process could otherwise read the page and
-    lift the token the CLI keeps in a mode-600 file.
+    lift the token the CLI keeps in a mode-600 file. The guard module says
+    why the cookie alone is not enough.
     """
+    guard = request.app[GUARD]
     path = request.path
-    if path.startswith(OPEN_PREFIXES):
-        return await handler(request)
-    if not authorised(request):
-        if path.startswith("/api/"):
-            return web.json_response(
-                {"error": "unauthorised", "detail": "send the token from the home folder"},
-                status=401,
-            )
-        raise web.HTTPFound("/login")
-    return await handler(request)
+    try:
+        if not path.startswith(SIGNED_PREFIXES):
+            guard.check_host(request)
+        if path.startswith(OPEN_PREFIXES):
+            return await handler(request)
+        if path == "/login":
+            if request.method not in SAFE_METHODS:
+                guard.check_origin(request)
+            return await handler(request)
+        if guard.bearer(request):
+            # A browser cannot add this header for another origin without a preflight.
+            return await handler(request)
+        if guard.cookie(request):
+            guard.check_origin(request)
+            guard.check_write(request)
+            return await handler(request)
+    except Refused as reason:
+        return _refused(request, reason)
+    if path.startswith("/api/"):
+        return web.json_response(
+            {"error": "unauthorised", "detail": "send the token from the home folder"},
+            status=401,
+        )
+    raise web.HTTPFound("/login")
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
 
 
 async def index(request: web.Request) -> web.Response:
-    """The dashboard shell, with every panel script and the token for API calls."""
+    """The dashboard shell, with every panel script."""
     rt = runtime(request)
     panels = sorted(p.name for p in (STATIC / "panels").glob("*.js"))
     scripts = "\n".join(
@@ -77,36 +96,64 @@ async def index(request: web.Request) -> web.Response:
     page = page.replace("{{title}}", html.escape(rt.config.home.name))
     page = page.replace("{{panels}}", scripts)
     page = page.replace("{{demo}}", "true" if rt.demo else "false")
-    response = web.Response(text=page, content_type="text/html")
-    if request.query.get("token"):
-        # The page's own fetches then carry the token as a same-site cookie.
-        response.set_cookie("homeclaw_token", rt.token, httponly=True, samesite="Strict")
-    return response
+    return web.Response(text=page, content_type="text/html")
 
 
 async def login(request: web.Request) -> web.Response:
-    """A token form for dashboards served beyond loopback."""
+    """Log a browser in: a one-time link (GET ?once=) or the pasted token (POST)."""
     rt = runtime(request)
-    token = request.query.get("token")
-    if token and hmac.compare_digest(token, rt.token):
-        response = web.HTTPFound("/")
-        response.set_cookie("homeclaw_token", token, httponly=True, samesite="Strict")
+    guard = request.app[GUARD]
+    if request.method == "POST":
+        form = await request.post()
+        token = form.get("token")
+        accepted = isinstance(token, str) and guard.matches(token.strip())
+    else:
+        once = request.query.get("once")
+        accepted = once is not None and guard.redeem(once)
+        token = once
+    if accepted:
+        response = web.HTTPFound("/")  # a clean address: nothing secret stays in the bar
+        guard.set_cookie(request, response)
         raise response
+    used = (
+        "<p><strong>That link was already used or has expired.</strong> "
+        "<code>homeclaw dashboard</code> prints a fresh one.</p>"
+        if request.method == "GET" and token
+        else ""
+    )
     body = (
-        "<!doctype html><title>homeclaw</title><form><p>Open the link that "
-        "<code>homeclaw run</code> printed, or paste the token from "
+        "<!doctype html><title>homeclaw</title>"
+        f"{used}<form method=post action=/login><p>Open the link that "
+        "<code>homeclaw dashboard</code> prints, or paste the token from "
         f"<code>{html.escape(str(rt.paths.token_file))}</code>:</p>"
-        "<input name=token size=50><button>Open</button></form>"
+        "<input name=token size=50 type=password autocomplete=off><button>Open</button></form>"
     )
     return web.Response(text=body, content_type="text/html", status=401 if token else 200)
+
+
+async def new_login_link(request: web.Request) -> web.Response:
+    """A fresh one-time dashboard link (for `homeclaw dashboard`)."""
+    rt = runtime(request)
+    base = rt.services.get("url") or f"{request.scheme}://{request.host}/"
+    return web.json_response({"url": request.app[GUARD].login_link(str(base))})
+
+
+def login_link(rt: Runtime) -> str:
+    """A fresh one-time link to the running dashboard (for the start-up banner)."""
+    return rt.app[GUARD].login_link(str(rt.services["url"]))
 
 
 def create_app(rt: Runtime) -> web.Application:
     """The application with the core routes; components add theirs at setup."""
     app = web.Application(middlewares=[auth_middleware], client_max_size=8 * 1024 * 1024)
     app[RUNTIME] = rt
+    web_config = rt.config.web
+    app[GUARD] = Guard(rt.token, web_config.loopback_only, web_config.public_url)
+    app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/login", login)
+    app.router.add_post("/login", login)
+    app.router.add_post("/api/login-link", new_login_link)
     app.router.add_static("/static/", STATIC, show_index=False)
     api.add_routes(app)
     live.add_routes(app)

@@ -9,7 +9,8 @@ async function api(method, path, body) {
   const response = await fetch(path, {
     method,
     credentials: "same-origin",
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    // X-Homeclaw: proof for the server that this write comes from the dashboard itself.
+    headers: body === undefined ? { "X-Homeclaw": "1" } : { "Content-Type": "application/json", "X-Homeclaw": "1" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   let data = null;

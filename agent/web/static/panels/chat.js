@@ -35,7 +35,7 @@ async function call(method, path, body) {
   const response = await fetch(path, {
     method,
     credentials: "same-origin",
-    headers: body ? { "Content-Type": "application/json" } : {},
+    headers: body ? { "Content-Type": "application/json", "X-Homeclaw": "1" } : { "X-Homeclaw": "1" },
     body: body ? JSON.stringify(body) : undefined,
   });
   let data = null;
