@@ -3,9 +3,12 @@ reach the page live."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.conftest import SimulatedHome
+import pytest
+
+from tests.conftest import RunningDaemon, SimulatedHome
 from tests.util import eventually
 
 
@@ -51,3 +54,61 @@ async def test_dashboard_needs_the_token(browser: Any, simulated_home: Simulated
     await page.goto(simulated_home.daemon.url)
     assert page.url.endswith("/login")
     assert await page.locator("input[name=token]").count() == 1
+
+
+LAYOUT_HOME = {
+    "virtual": {
+        "devices": [
+            {"id": f"lamp{i}", "name": f"Lamp {i}", "kind": "light", "area": area}
+            for i, area in enumerate(["kitchen", "bedroom", "study", "hallway"] * 3)
+        ]
+        + [{"id": "stat", "name": "Upstairs thermostat", "kind": "climate", "area": "bedroom"}]
+    }
+}
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+async def test_layout_at_phone_and_desktop_width(
+    browser: Any, start_daemon: Callable[..., Awaitable[RunningDaemon]], width: int
+) -> None:
+    """Every section reachable in the nav, nothing wider than the screen, chat before devices."""
+    daemon = await start_daemon(LAYOUT_HOME)
+    context = await browser.new_context(viewport={"width": width, "height": 800})
+    page = await context.new_page()
+    await page.goto(daemon.login_url())
+    await page.locator(".tile").first.wait_for(state="attached", timeout=10_000)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+    links = page.locator("#nav a")
+    names = await links.all_inner_texts()
+    assert {"Chat", "Devices", "Routines", "Memory"} <= set(names)
+    for i in range(await links.count()):
+        box = await links.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, names[i]
+
+    async def top(selector: str) -> float:
+        box = await page.locator(selector).bounding_box()
+        assert box is not None
+        return box["y"]
+
+    assert await top("#chat") < await top("#devices")
+
+    # Rooms fold on a phone (each says what it holds) and stay open on a desktop.
+    rooms = page.locator("#devices details.area")
+    assert await rooms.count() == 4
+    opened = await page.locator("#devices details.area[open]").count()
+    assert opened == (0 if width < 640 else 4)
+    bedroom = page.locator('#devices details.area[data-area="bedroom"]')
+    assert "4 devices" in await bedroom.locator("summary").inner_text()
+    if width < 640:
+        await bedroom.locator("summary").click()
+    minus = await bedroom.get_by_role("button", name="cooler").bounding_box()
+    plus = await bedroom.get_by_role("button", name="warmer").bounding_box()
+    assert minus and plus and abs(minus["y"] - plus["y"]) < 2  # "+" stays on its line
+
+    # The health badge explains itself on a tap (no hover on phones).
+    detail = page.locator("#health-detail")
+    assert await detail.is_hidden()
+    await page.locator("#health").click()
+    await detail.wait_for(state="visible")
+    await context.close()

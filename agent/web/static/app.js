@@ -96,9 +96,12 @@ async function refreshHealth() {
     (t) => !["running", "done", "ok"].includes(t.status),
   );
   const badge = document.getElementById("health");
-  badge.title = Object.values(data.tasks || {})
-    .map((t) => `${t.name}: ${t.status}${t.detail ? " — " + t.detail : ""}`)
-    .join("\n");
+  const describe = (t) => `${t.name}: ${t.status}${t.detail ? " — " + t.detail : ""}`;
+  badge.title = Object.values(data.tasks || {}).map(describe).join("\n");
+  // The badge explains itself on a tap too (phones have no hover).
+  document.getElementById("health-detail").replaceChildren(troubled.length
+    ? el("ul", {}, troubled.map((t) => el("li", {}, describe(t))))
+    : el("p", { class: "muted" }, "Everything is running."));
   if (socket && socket.readyState === WebSocket.OPEN) {
     setHealth(
       troubled.length ? `${troubled.length} problem${troubled.length > 1 ? "s" : ""}` : "all good",
@@ -119,8 +122,16 @@ function buildNav() {
   );
 }
 
+function toggleHealthDetail() {
+  const badge = document.getElementById("health");
+  const detail = document.getElementById("health-detail");
+  detail.hidden = !detail.hidden;
+  badge.setAttribute("aria-expanded", String(!detail.hidden));
+}
+
 window.homeclaw = { api, on, onNotice, el, demo: document.body.dataset.demo === "true" };
 connect();
+document.getElementById("health").addEventListener("click", toggleHealthDetail);
 on("health", refreshHealth);
 on("connected", refreshHealth);
 setInterval(refreshHealth, 15000);

@@ -6,7 +6,7 @@
 const CONVERSATION = "web:owner";
 
 const STYLE = `
-#chat .chat-log { max-height: 26rem; overflow: auto; display: flex; flex-direction: column;
+#chat .chat-log { max-height: 26rem; min-height: 4rem; overflow: auto; display: flex; flex-direction: column;
   gap: .35rem; margin-bottom: .6rem; }
 #chat .chat-line { margin: 0; padding: .35rem .6rem; border-radius: .5rem; max-width: 85%;
   overflow-wrap: anywhere; white-space: pre-wrap; }
@@ -17,7 +17,13 @@ const STYLE = `
   align-items: center; }
 #chat .chat-form input { flex: 1; min-width: 12rem; }
 #chat .chat-path { font-size: .7rem; color: var(--muted); margin-left: .4rem; }
+#chat .chat-tries { display: flex; gap: .4rem; flex-wrap: wrap; align-items: center;
+  margin-bottom: .6rem; font-size: .85rem; color: var(--muted); }
+#chat .chat-tries button { font-size: .8rem; padding: .15rem .6rem; border-radius: 99px; }
 `;
+
+// Shown while the conversation is empty: something to say that works in any home.
+const TRIES = ["what can you do?", "which lights are on?"];
 
 // The shell's helpers (window.homeclaw), with small stand-ins if it is missing.
 const shell = window.homeclaw || {};
@@ -60,10 +66,20 @@ function mount() {
   });
   const send = el("button", { type: "submit" }, "Send");
   const form = el("form", { class: "chat-form" }, input, send);
+  const tries = el("div", { class: "chat-tries" }, "Try:");
+  for (const text of TRIES) {
+    const chip = el("button", { type: "button" }, text);
+    chip.addEventListener("click", () => {
+      input.value = text;
+      form.requestSubmit();
+    });
+    tries.append(chip);
+  }
   const panel = el(
     "section",
     { class: "panel chat-panel", id: "chat" },
     el("h2", {}, "Chat"),
+    tries,
     log,
     form,
   );
@@ -72,6 +88,7 @@ function mount() {
 
   // Text goes in as text nodes: replies may quote device names or messages.
   function line(who, text, extra = "", path = "") {
+    tries.remove();
     const row = el("p", { class: `chat-line chat-${who} ${extra}`.trim() });
     row.append(String(text));
     if (path) row.append(el("span", { class: "chat-path", title: "who understood it" }, path));

@@ -106,9 +106,11 @@ function controls(device, tile) {
     const step = units === "imperial" ? 1 : 0.5;
     const shown = target === undefined ? null : toDisplay(target);
     const set = (delta) => cmd({ action: "set_temperature", temperature_c: Math.round(fromDisplay(Math.round(shown / step) * step + delta) * 10) / 10 });
-    out.push(el("button", { "aria-label": "cooler", disabled: shown === null || !device.available, onclick: () => set(-step) }, "−"),
+    // One unbreakable group: "+" never wraps away from its setpoint.
+    out.push(el("span", { class: "stepper" },
+      el("button", { "aria-label": "cooler", disabled: shown === null || !device.available, onclick: () => set(-step) }, "−"),
       el("span", { class: "setpoint", title: "target" }, shown === null ? "–" : `${shown.toFixed(units === "imperial" ? 0 : 1)}${deg()}`),
-      el("button", { "aria-label": "warmer", disabled: shown === null || !device.available, onclick: () => set(step) }, "+"));
+      el("button", { "aria-label": "warmer", disabled: shown === null || !device.available, onclick: () => set(step) }, "+")));
   }
   if (has(device, "hvac_mode")) {
     const modes = device.info.hvac_modes || ["off", "heat", "cool", "auto"];
@@ -172,6 +174,12 @@ function renderTile(device) {
   return tile;
 }
 
+// Rooms fold: open on wide screens, folded on phones (a room's line says what is on),
+// and each room keeps what the owner chose while the page lives.
+const openRooms = new Map();
+const phone = window.matchMedia("(max-width: 640px)");
+const roomOpen = (key) => (openRooms.has(key) ? openRooms.get(key) : !phone.matches);
+
 function renderAll(panel) {
   const body = panel.querySelector(".areas");
   tiles.clear();
@@ -187,9 +195,14 @@ function renderAll(panel) {
     const info = areas[key] || {};
     const name = key === "~" ? "Unassigned" : info.name || key.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
     const list = byArea.get(key).sort((a, b) => a.name.localeCompare(b.name));
-    return el("section", { class: "area", "data-area": key },
-      el("h3", {}, name, info.floor ? el("span", { class: "floor" }, ` · ${info.floor}`) : null),
+    const lit = list.filter((d) => d.available && (d.state.on || d.state.playback === "playing")).length;
+    const room = el("details", { class: "area", "data-area": key, open: roomOpen(key) },
+      el("summary", {},
+        el("h3", {}, name, info.floor ? el("span", { class: "floor" }, ` · ${info.floor}`) : null),
+        el("span", { class: "muted room-count" }, `${list.length} device${list.length > 1 ? "s" : ""}${lit ? ` · ${lit} on` : ""}`)),
       el("div", { class: "tiles" }, list.map(renderTile)));
+    room.addEventListener("toggle", () => openRooms.set(key, room.open));
+    return room;
   }));
   panel.querySelector(".count").textContent =
     `${devices.size} devices · ${[...devices.values()].filter((d) => !d.available).length} unavailable`;
