@@ -22,6 +22,8 @@ class Kind(StrEnum):
     ALARM = "alarm"
     SENSOR = "sensor"
     CAMERA = "camera"
+    VACUUM = "vacuum"
+    VALVE = "valve"
 
 
 class Feature(StrEnum):
@@ -43,6 +45,9 @@ class Feature(StrEnum):
     PLAY_MEDIA = "play_media"
     GROUPING = "grouping"
     PRESET = "preset"
+    CLEAN = "clean"
+    PAUSE = "pause"
+    RETURN_HOME = "return_home"
 
 
 class Action(StrEnum):
@@ -74,6 +79,8 @@ class Action(StrEnum):
     JOIN = "join"
     UNJOIN = "unjoin"
     ACTIVATE_PRESET = "activate_preset"
+    START = "start"
+    RETURN_TO_BASE = "return_to_base"
 
 
 class Risk(StrEnum):
@@ -85,6 +92,8 @@ class Risk(StrEnum):
 
 HvacMode = Literal["off", "heat", "cool", "auto", "heat_cool", "fan_only", "dry"]
 ArmMode = Literal["home", "away", "night", "vacation"]
+# What a robot vacuum is doing (Home Assistant's vacuum states).
+VacuumActivity = Literal["cleaning", "docked", "returning", "paused", "idle", "error"]
 
 # Which feature each action needs, and which Command fields it requires.
 ACTIONS: dict[Action, tuple[Feature, tuple[str, ...]]] = {
@@ -114,10 +123,19 @@ ACTIONS: dict[Action, tuple[Feature, tuple[str, ...]]] = {
     Action.JOIN: (Feature.GROUPING, ("group_with",)),
     Action.UNJOIN: (Feature.GROUPING, ()),
     Action.ACTIVATE_PRESET: (Feature.PRESET, ("preset",)),
+    Action.START: (Feature.CLEAN, ()),
+    Action.RETURN_TO_BASE: (Feature.RETURN_HOME, ()),
+}
+# Actions other features also accept: a vacuum pauses and stops too.
+ALSO_ACCEPTED_BY: dict[Action, frozenset[Feature]] = {
+    Action.PAUSE: frozenset({Feature.PAUSE}),
+    Action.STOP: frozenset({Feature.CLEAN}),
 }
 
 # Cover device classes whose opening lets someone in.
 ENTRY_COVER_CLASSES = frozenset({"garage", "gate", "door"})
+# Valve device classes whose opening is dangerous.
+HAZARD_VALVE_CLASSES = frozenset({"gas"})
 
 
 class Command(BaseModel):
@@ -153,6 +171,11 @@ class Command(BaseModel):
     def feature(self) -> Feature:
         """The feature a device needs to accept this command."""
         return ACTIONS[self.action][0]
+
+    @property
+    def accepted_by(self) -> frozenset[Feature]:
+        """Every feature that lets a device take this command."""
+        return ALSO_ACCEPTED_BY.get(self.action, frozenset()) | {self.feature}
 
     def to_json(self) -> dict[str, Any]:
         """The command as compact JSON (unset arguments left out)."""
@@ -197,6 +220,7 @@ class DeviceState(BaseModel):
     value: float | str | None = None
     unit: str | None = None
     preset: str | None = None
+    activity: VacuumActivity | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The state as compact JSON (unknown fields left out)."""
@@ -228,7 +252,11 @@ class DeviceState(BaseModel):
             Action.LOCK: self.locked is True,
             Action.UNLOCK: self.locked is False,
             Action.PLAY: self.playback == "playing",
-            Action.PAUSE: self.playback in ("paused", "stopped"),
+            Action.PAUSE: self.playback in ("paused", "stopped")
+            if self.activity is None
+            else self.activity in ("paused", "idle", "docked"),
+            Action.START: self.activity == "cleaning",
+            Action.RETURN_TO_BASE: self.activity in ("returning", "docked"),
             Action.SET_VOLUME: self.volume == command.volume,
             Action.MUTE: self.muted == command.muted,
         }
@@ -265,6 +293,8 @@ class Device:
             return Risk.HIGH
         if self.kind == Kind.COVER and self.device_class in ENTRY_COVER_CLASSES:
             return Risk.HIGH
+        if self.kind == Kind.VALVE and self.device_class in HAZARD_VALVE_CLASSES:
+            return Risk.HIGH
         return Risk.LOW
 
     def command_risk(self, command: Command) -> Risk:
@@ -281,7 +311,7 @@ class Device:
 
     def supports(self, command: Command) -> bool:
         """Whether the device has the feature the command needs."""
-        return command.feature in self.features
+        return not command.accepted_by.isdisjoint(self.features)
 
     def with_state(self, state: DeviceState) -> Device:
         """A copy with a new state snapshot."""

@@ -43,8 +43,17 @@ KIND_WORDS: dict[str, tuple[Kind, frozenset[str] | None]] = {
     "alarm": (Kind.ALARM, None),
     "sensor": (Kind.SENSOR, None),
     "camera": (Kind.CAMERA, None),
+    "vacuum": (Kind.VACUUM, None),
+    "robot": (Kind.VACUUM, None),
+    "hoover": (Kind.VACUUM, None),
+    "valve": (Kind.VALVE, None),
+    "irrigation": (Kind.VALVE, None),
+    "sprinkler": (Kind.VALVE, None),
 }
 PLURAL_KIND_WORDS = {
+    "vacuums",
+    "valves",
+    "sprinklers",
     "lights",
     "lamps",
     "bulbs",

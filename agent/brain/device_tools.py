@@ -189,7 +189,7 @@ async def set_cover(
     position: int | None = None,
     action: Literal["open", "close", "stop"] | None = None,
 ) -> dict[str, Any]:
-    """Move shades/blinds/garage doors: position 0 (closed)-100 (open), or open/close/stop."""
+    """Move shades/blinds/garage doors or valves: position 0 (closed)-100 (open), or an action."""
     if position is not None:
         command = Command(action=Action.SET_POSITION, position=position)
     elif action is not None:
@@ -200,6 +200,15 @@ async def set_cover(
     if command.action == Action.SET_POSITION and not all(d.supports(command) for d in found):
         command = Command(action=Action.OPEN if position else Action.CLOSE)
     return await act(ctx, target, [command], Kind.COVER)
+
+
+async def vacuum(
+    ctx: ToolContext,
+    target: str,
+    action: Literal["start", "pause", "stop", "return_to_base"],
+) -> dict[str, Any]:
+    """Robot vacuums: start cleaning, pause, stop, or return to base (dock)."""
+    return await act(ctx, target, [Command(action=Action(action))], Kind.VACUUM)
 
 
 async def lock(ctx: ToolContext, target: str) -> dict[str, Any]:
@@ -294,6 +303,7 @@ DEVICE_TOOLS = (
     turn_off,
     set_climate,
     set_cover,
+    vacuum,
     lock,
     unlock,
     alarm,

@@ -31,6 +31,13 @@ from agent.brain.local_data import (
     plain,
     tool_for,
 )
+from agent.brain.local_kinds import (
+    KIND_INTENTS,
+    OPENABLE,
+    merge_sentences,
+    on_off_vacuum,
+    plan_vacuum,
+)
 from agent.brain.local_plan import Plan, Unclear, plan_media
 from agent.brain.reply import Reply, action_record
 from agent.devices import Action, Command, Device, Feature, Kind
@@ -91,7 +98,9 @@ class LocalPath:
                 "no local sentences for language %r; everything goes to the LLM", self.language
             )
             return False
-        data = {**data, "intents": {k: v for k, v in data["intents"].items() if k in HANDLED}}
+        data = merge_sentences(data, self.language)
+        wanted = HANDLED | KIND_INTENTS
+        data = {**data, "intents": {k: v for k, v in data["intents"].items() if k in wanted}}
         for intent, extra in EXTRA_SENTENCES.get(self.language, {}).items():
             if intent in data["intents"]:
                 data["intents"][intent] = {
@@ -288,12 +297,17 @@ class LocalPath:
         target_text = " ".join(
             e.text for k, e in result.entities.items() if k in ("name", "area", "floor") and e.text
         )
+        if intent in KIND_INTENTS:
+            return plan_vacuum(intent, result, self._targets, target_text)
         if intent in ("HassTurnOn", "HassTurnOff"):
             on = intent == "HassTurnOn"
             devices = self._targets(result)
             commands: list[Command] = []
             kinds = {d.kind for d in devices}
-            if kinds <= {Kind.COVER}:
+            vacuum = on_off_vacuum(on, devices)
+            if vacuum is not None:
+                return Plan(intent, devices, vacuum, target_text=target_text)
+            if kinds <= OPENABLE:
                 commands = [
                     Command(action=Action.OPEN if on else Action.CLOSE),
                     Command(action=Action.SET_POSITION, position=100 if on else 0),
@@ -307,7 +321,11 @@ class LocalPath:
                     [Command(action=Action.LOCK if on else Action.UNLOCK)],
                     target_text=target_text,
                 )
-            devices = [d for d in devices if d.kind not in (Kind.LOCK, Kind.COVER, Kind.ALARM)]
+            devices = [
+                d
+                for d in devices
+                if d.kind not in (Kind.LOCK, Kind.COVER, Kind.ALARM, Kind.VACUUM, Kind.VALVE)
+            ]
             return Plan(
                 intent,
                 devices,
@@ -352,7 +370,7 @@ class LocalPath:
                 target_text=target_text,
             )
         if intent == "HassSetPosition":
-            devices = self._targets(result, {Kind.COVER})
+            devices = self._targets(result, set(OPENABLE))
             position = int(self._entity(result, "position"))
             return Plan(
                 intent,

@@ -50,6 +50,8 @@ def describe_action(done: list[str], command: Command, units: str) -> str:
         Action.PLAY: "playing again",
         Action.NEXT: "on to the next track",
         Action.PREVIOUS: "back a track",
+        Action.START: "cleaning",
+        Action.RETURN_TO_BASE: "on its way back to base",
     }
     if action == Action.PLAY_MEDIA:
         return f"{who} playing {command.media}"

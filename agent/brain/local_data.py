@@ -97,6 +97,8 @@ DOMAINS: dict[Kind, str] = {
     Kind.ALARM: "alarm_control_panel",
     Kind.SENSOR: "sensor",
     Kind.CAMERA: "camera",
+    Kind.VACUUM: "vacuum",
+    Kind.VALVE: "valve",
 }
 BINARY_CLASSES = {"motion", "occupancy", "door", "window", "opening", "contact", "presence"}
 KINDS_OF_DOMAIN: dict[str, set[Kind]] = {
@@ -109,6 +111,8 @@ KINDS_OF_DOMAIN: dict[str, set[Kind]] = {
     "lock": {Kind.LOCK},
     "sensor": {Kind.SENSOR},
     "binary_sensor": {Kind.SENSOR},
+    "vacuum": {Kind.VACUUM},
+    "valve": {Kind.VALVE},
 }
 
 
@@ -139,4 +143,6 @@ def tool_for(command: Command) -> str:
         return "play_music"
     if action in (Action.LOCK, Action.UNLOCK):
         return action.value
+    if action in (Action.START, Action.RETURN_TO_BASE):
+        return "vacuum"
     return "media_control"

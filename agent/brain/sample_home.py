@@ -15,6 +15,7 @@ from agent.bus import Bus
 from agent.devices import Action, Command, Device, DeviceState, Feature, Kind
 from agent.errors import DeviceUnavailable
 from agent.home import Area, Home
+from integrations.virtual.adapter import VACUUM_ACTIVITY
 
 if TYPE_CHECKING:
     from agent.runtime import Runtime
@@ -106,6 +107,12 @@ def demo_devices() -> list[Device]:
                "hallway", device_class="door", state=DeviceState(contact_open=False)),
         Device("ha:alarm", "Alarm", Kind.ALARM, "memory", "hallway",
                features=frozenset({Feature.ALARM}), state=DeviceState(alarm_state="armed_away")),
+        Device("ha:roborock", "Roborock Downstairs", Kind.VACUUM, "memory", "living_room",
+               features=frozenset({Feature.CLEAN, Feature.PAUSE, Feature.RETURN_HOME}),
+               state=DeviceState(activity="docked", battery=100)),
+        Device("ha:irrigation_valve", "Irrigation valve", Kind.VALVE, "memory", "garden",
+               features=frozenset({Feature.OPEN_CLOSE, Feature.POSITION}), device_class="water",
+               state=DeviceState(position=0)),
         Device("mqtt:garden_fountain", "Garden fountain", Kind.SWITCH, "memory", "garden",
                features=frozenset({Feature.ON_OFF}), state=DeviceState(on=False)),
         Device("mqtt:dehumidifier", "Dehumidifier", Kind.SWITCH, "memory", "basement",
@@ -169,6 +176,8 @@ class InMemoryDevices:
         elif a in (Action.OPEN, Action.CLOSE, Action.SET_POSITION):
             position = {Action.OPEN: 100, Action.CLOSE: 0}.get(a, command.position)
             changes = {"position": position}
+        elif s.activity is not None and a in VACUUM_ACTIVITY:
+            changes = {"activity": VACUUM_ACTIVITY[a]}
         elif a in (Action.LOCK, Action.UNLOCK):
             locked = a == Action.LOCK
             changes = {"locked": locked, "lock_state": "locked" if locked else "unlocked"}

@@ -97,7 +97,12 @@ def state_phrase(device: Device, units: str) -> str:
         )
     if device.kind == Kind.ALARM:
         return s.alarm_state or "unknown"
-    if device.kind == Kind.COVER:
+    if device.kind == Kind.VACUUM:
+        parts.append(s.activity or "unknown")
+        if s.battery is not None:
+            parts.append(f"battery {s.battery}%")
+        return ", ".join(parts)
+    if device.kind in (Kind.COVER, Kind.VALVE):
         if s.position is not None:
             return (
                 "closed"

@@ -25,6 +25,8 @@ FEATURES: dict[Kind, frozenset[Feature]] = {
     Kind.LOCK: frozenset({Feature.LOCK}),
     Kind.ALARM: frozenset({Feature.ALARM}),
     Kind.SPEAKER: frozenset({Feature.PLAYBACK, Feature.VOLUME, Feature.MUTE, Feature.PLAY_MEDIA}),
+    Kind.VACUUM: frozenset({Feature.CLEAN, Feature.PAUSE, Feature.RETURN_HOME}),
+    Kind.VALVE: frozenset({Feature.OPEN_CLOSE, Feature.POSITION}),
 }
 INITIAL: dict[Kind, dict[str, Any]] = {
     Kind.LIGHT: {"on": False, "brightness": 100},
@@ -39,12 +41,24 @@ INITIAL: dict[Kind, dict[str, Any]] = {
     Kind.LOCK: {"locked": True, "lock_state": "locked"},
     Kind.ALARM: {"alarm_state": "disarmed"},
     Kind.SPEAKER: {"playback": "stopped", "volume": 20, "muted": False},
+    Kind.VACUUM: {"activity": "docked", "battery": 100},
+    Kind.VALVE: {"position": 0},
+}
+# Where a vacuum goes on each command (an obedient one: it starts returning at once).
+VACUUM_ACTIVITY: dict[Action, str] = {
+    Action.START: "cleaning",
+    Action.PLAY: "cleaning",
+    Action.PAUSE: "paused",
+    Action.STOP: "idle",
+    Action.RETURN_TO_BASE: "returning",
 }
 
 
 def apply(state: DeviceState, command: Command) -> DeviceState:
     """The state a simple, obedient device reaches after a command."""
     a, changes = command.action, dict[str, Any]()
+    if state.activity is not None and a in VACUUM_ACTIVITY:
+        return state.merged(activity=VACUUM_ACTIVITY[a])
     if a in (Action.TURN_ON, Action.TURN_OFF, Action.TOGGLE):
         changes["on"] = a == Action.TURN_ON or (a == Action.TOGGLE and not state.on)
     elif a == Action.SET_BRIGHTNESS:
