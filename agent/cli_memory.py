@@ -41,6 +41,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--json", action="store_true", help="machine-readable output")
     add.set_defaults(func=_add)
 
+    pending = sub.add_parser("pending", help="what waits for your approval")
+    pending.add_argument("--json", action="store_true", help="machine-readable output")
+    pending.set_defaults(func=_pending)
+
+    for verb, helptext in (
+        ("approve", "approve waiting memories or changes by id"),
+        ("reject", "reject waiting memories or changes by id"),
+    ):
+        decide = sub.add_parser(verb, help=helptext)
+        decide.add_argument("ids", nargs="+", metavar="ID")
+        decide.set_defaults(func=_decide, verb=verb)
+
     forget = sub.add_parser("forget", help="forget memories by id (files, index, transcripts)")
     forget.add_argument("ids", nargs="+", metavar="ID")
     forget.add_argument("--json", action="store_true", help="machine-readable output")
@@ -144,6 +156,55 @@ def _forget(args: argparse.Namespace) -> int:
                     print(f"forgot {entry_id}")
         if args.json:
             print(json.dumps({"forgotten": done}))
+        return status
+
+    return _run(go)
+
+
+def _pending(args: argparse.Namespace) -> int:
+    """Unverified memories and waiting changes (forgets, camera alerts), oldest first."""
+
+    def go() -> int:
+        notes = _call(args, "GET", "/api/memory?kind=note&limit=1000")
+        changes = _call(args, "GET", "/api/approvals")
+        if error := _failed(notes) or _failed(changes):
+            print(error, file=sys.stderr)
+            return 1
+        memories = [m for m in notes.get("memories", []) if m.get("unverified")]
+        if args.json:
+            result = {"memories": memories, "approvals": changes.get("approvals", [])}
+            print(json.dumps(result, indent=2, ensure_ascii=False))
+            return 0
+        if not memories and not changes.get("approvals"):
+            print("Nothing waits for your approval.")
+        for m in memories:
+            print(f"{m['id']}  {m['date']}  {m['source']:<22} {m['text']}")
+        for a in changes.get("approvals", []):
+            print(f"{a['id']}  {a['kind']:<18} {a['proposed_by']:<22} {a['summary']}")
+        return 0
+
+    return _run(go)
+
+
+def _decide(args: argparse.Namespace) -> int:
+    """Approve or reject by id: approval ids start with "a", memory ids are the others."""
+
+    def go() -> int:
+        status = 0
+        for entry_id in args.ids:
+            quoted = urllib.parse.quote(entry_id)
+            if entry_id.startswith("a"):
+                path = f"/api/approvals/{quoted}/{args.verb}"
+                result = _call(args, "POST", path)
+            elif args.verb == "approve":
+                result = _call(args, "POST", f"/api/memory/{quoted}/approve")
+            else:  # rejecting a proposed memory is forgetting the note
+                result = _call(args, "DELETE", f"/api/memory/{quoted}")
+            if error := _failed(result):
+                print(f"{entry_id}: {error}", file=sys.stderr)
+                status = 1
+            else:
+                print(f"{args.verb}d {entry_id}")
         return status
 
     return _run(go)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent import approvals as agent_approvals
 from agent.bus import Notice
 from agent.runtime import Runtime
 from memory import api
@@ -55,7 +57,9 @@ class MemoryComponent:
         rt.services["memory"] = self.memory
         if not rt.config.memory.enabled:
             return
-        register_tools(rt.tools, self.memory)
+        approvals = agent_approvals.of(rt)
+        approvals.on("forget", self._approved_forget)
+        register_tools(rt.tools, self.memory, approvals)
         api.add_routes(rt.app, self.memory)
         config, brain = rt.config.memory, rt.config.brain
         if config.embeddings_model:
@@ -72,6 +76,11 @@ class MemoryComponent:
                 self.memory.vectors = VectorIndex(self.index, self.embedder)
             else:
                 log.warning("memory: embeddings_model is set but no embeddings_base_url")
+
+    def _approved_forget(self, payload: dict[str, Any]) -> str:
+        """The owner approved a forget the model asked for."""
+        entry = self.memory.forget(str(payload.get("id", "")))
+        return f"Forgot memory {entry.id}."
 
     async def start(self) -> None:
         """Index the files, then watch them (and transcripts) for changes."""
@@ -100,7 +109,7 @@ class MemoryComponent:
             await asyncio.sleep(interval)
 
     async def _camera_notes(self) -> None:
-        """Camera messages sent to the owner go into the daily note (as camera, never facts)."""
+        """Camera messages sent to the owner go into the daily note, unverified (never facts)."""
         with self.rt.bus.subscribe(Notice) as sub:
             while True:
                 event = await sub.get()
@@ -108,7 +117,9 @@ class MemoryComponent:
                     continue
                 text = str(event.data.get("text") or "")
                 if text and not text.endswith("looking…"):  # the photo-first placeholder
-                    await asyncio.to_thread(self.memory.note, text, "camera")
+                    # A vision model wrote it: unverified until the owner approves it, so
+                    # it never reaches the model's memory block on its own.
+                    await asyncio.to_thread(self.memory.note, text, "unverified:camera")
 
     async def _embed(self) -> None:
         """Keep vectors in step with entries; a failing endpoint is retried by the supervisor."""

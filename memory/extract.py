@@ -1,10 +1,13 @@
 """Extraction: before a conversation is compacted, the model proposes durable facts.
 
 The model labels each fact "owner" (the owner said it) or "inferred" and
-quotes the owner's words as evidence. Code then checks the quote against what
-the owner actually wrote in this conversation: a fact whose evidence is only
-in tool output (camera descriptions, device names, web text) or in someone
-else's words is not kept as durable, whatever the model claims.
+quotes the owner's words as evidence. The quote proves nothing: code checks
+the fact itself against what the owner actually wrote in this conversation
+(agent/provenance.py: every content word in one of their messages, negations
+kept). A fact that says more than the owner did (an invention, or text from
+tool output, camera descriptions, device names or someone else) goes to the
+owner's approval list, whatever the model claims; a "replaces" only removes a
+fact on the same subject that the owner's words name.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.brain.config import BrainConfig
-from memory.matching import query_terms
+from agent.provenance import backs
 from memory.recall import Memory, Outcome
 from memory.store import INFERRED, PROFILE
+from memory.tools import allowed_replacements
 
 log = logging.getLogger(__name__)
 
@@ -89,18 +93,6 @@ def transcript(messages: list[dict[str, Any]]) -> str:
             lines.append(f"TOOL OUTPUT (not the owner): {text[:400]}")
     joined = "\n".join(lines)
     return joined[-MAX_TRANSCRIPT:]
-
-
-def supported(evidence: str, words: list[str], threshold: float = 0.8) -> bool:
-    """Whether the quoted evidence is (nearly) what the owner wrote in one message."""
-    terms = set(query_terms(evidence, limit=64))
-    if not terms:
-        return False
-    for said in words:
-        said_terms = set(query_terms(said, limit=10_000))
-        if len(terms & said_terms) >= threshold * len(terms):
-            return True
-    return False
 
 
 def parse_reply(reply: str) -> list[Proposal]:
@@ -198,30 +190,32 @@ async def extract(
     reply = await ask_model(brain, model, SYSTEM, prompt)
     outcomes = []
     for proposal in parse_reply(reply):
-        if not supported(proposal.evidence or proposal.text, words):
-            log.info("memory: dropped a proposed fact without the owner's words as evidence")
-            continue
-        if role != "owner":
-            # Someone else's word: the owner may approve it from the dashboard.
-            outcomes.append(
-                await asyncio.to_thread(memory.add, proposal.text, source=f"{role}-said")
-            )
-            continue
-        source = "owner" if proposal.source == "owner" else "inferred"
-        section = PROFILE if proposal.about_owner and source == "owner" else None
-        if source == "inferred":
-            section = INFERRED
         try:
-            outcomes.append(
-                await asyncio.to_thread(
-                    memory.add,
-                    proposal.text,
-                    source=source,
-                    importance=proposal.importance,
-                    section=section,
-                    replaces=list(proposal.replaces) if source == "owner" else None,
-                )
-            )
+            outcomes.append(await _keep(memory, proposal, words, role))
         except Exception as err:  # one bad proposal must not lose the others
             log.warning("memory: could not keep a proposed fact: %s", err)
     return outcomes
+
+
+async def _keep(memory: Memory, proposal: Proposal, words: list[str], role: str) -> Outcome:
+    """Keep one proposal as far as the owner's words allow."""
+    support = backs(proposal.text, words)
+    if not support.ok:
+        log.info("memory: a proposed fact waits for approval (%s)", support.reason)
+        return await asyncio.to_thread(memory.add, proposal.text, source="unverified:extraction")
+    if role != "owner":
+        # Someone else's word: the owner may approve it from the dashboard.
+        return await asyncio.to_thread(memory.add, proposal.text, source=f"{role}-said")
+    source = "owner" if proposal.source == "owner" else "inferred"
+    section = PROFILE if proposal.about_owner and source == "owner" else None
+    if source == "inferred":
+        section = INFERRED
+    replaces = allowed_replacements(memory, proposal.text, list(proposal.replaces), words)
+    return await asyncio.to_thread(
+        memory.add,
+        proposal.text,
+        source=source,
+        importance=proposal.importance,
+        section=section,
+        replaces=replaces if source == "owner" else None,
+    )

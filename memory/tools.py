@@ -2,7 +2,11 @@
 
 Who may do what is decided here from the ToolContext, not by the model: only
 the owner, speaking for themself (not relaying camera text or a stranger's
-message), makes durable facts or makes the house forget.
+message), makes durable facts or makes the house forget, and only for what
+their own words in the conversation say (agent/provenance.py). A call made in
+the owner's turn that their words do not back, say because a device name or a
+camera description talked the model into it, waits on the owner's approval
+list instead.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import re
 import time
 from typing import Any
 
+from agent.approvals import Approvals
 from agent.brain.tools import ToolContext, ToolRegistry
 from agent.errors import NotAllowed
+from agent.provenance import asks_to_forget, backs, shared_words
 from memory.recall import Memory
 from memory.store import PINNED, PROFILE
 
@@ -30,7 +36,23 @@ def _trusted_owner(ctx: ToolContext) -> bool:
     return ctx.role == "owner" and not ctx.untrusted
 
 
-def register_tools(tools: ToolRegistry, memory: Memory) -> None:
+def allowed_replacements(memory: Memory, fact: str, ids: list[str], said: list[str]) -> list[str]:
+    """The ids a new owner fact may replace: facts on its subject that the owner's words name.
+
+    An update ("the bedroom at 19 now") shares words with what it replaces and with what
+    the owner said; an id the model slipped in for an unrelated fact does neither.
+    """
+    kept = []
+    for entry_id in ids:
+        entry = memory.index.get(entry_id)
+        if entry is None or entry.kind != "fact":
+            continue
+        if shared_words(entry.text, [fact]) and shared_words(entry.text, said):
+            kept.append(entry_id)
+    return kept
+
+
+def register_tools(tools: ToolRegistry, memory: Memory, approvals: Approvals) -> None:
     """Register the memory tools on the registry."""
 
     async def remember(
@@ -52,16 +74,30 @@ def register_tools(tools: ToolRegistry, memory: Memory) -> None:
                 "note": "Not kept as a fact: only the owner's own words become durable memory. "
                 "It waits for the owner's approval on the dashboard.",
             }
+        support = backs(fact, ctx.said)
+        if not support.ok:
+            outcome = await asyncio.to_thread(memory.add, fact, source="unverified:model")
+            return {
+                **outcome.to_json(),
+                "note": f"Not kept as the owner's word ({support.reason}); it waits for the "
+                "owner's approval. If the owner did say it, call remember again using the "
+                "owner's own words.",
+            }
         section = PINNED if pinned else PROFILE if about_owner else None
+        asked = list(replaces or [])
+        kept = allowed_replacements(memory, fact, asked, list(ctx.said))
         outcome = await asyncio.to_thread(
             memory.add,
             fact,
             source="inferred" if inferred else "owner",
             importance=importance,
             section=section,
-            replaces=replaces,
+            replaces=kept,
         )
-        return outcome.to_json()
+        result = outcome.to_json()
+        if refused := [i for i in asked if i not in kept]:
+            result["not_replaced"] = refused
+        return result
 
     async def recall(ctx: ToolContext, query: str, limit: int = 5) -> dict[str, Any]:
         """Search memories (with ids) and past conversations ("what did I ask about the
@@ -102,6 +138,21 @@ def register_tools(tools: ToolRegistry, memory: Memory) -> None:
         it leaves the files, the index and past conversations."""
         if not _trusted_owner(ctx):
             raise NotAllowed("Only the owner can make the house forget something.")
+        entry = memory.get(memory_id)
+        support = asks_to_forget(entry.text, ctx.said[0] if ctx.said else "", ctx.said[1:])
+        if not support.ok:
+            proposal = await asyncio.to_thread(
+                approvals.propose,
+                "forget",
+                f"Forget: {entry.text}",
+                {"id": entry.id},
+                "model:" + _who(ctx),
+            )
+            return {
+                "pending": proposal.id,
+                "note": f"Not forgotten ({support.reason}); the owner can approve it on the "
+                "dashboard.",
+            }
         entry = await asyncio.to_thread(memory.forget, memory_id)
         # The text is not echoed back: a forgotten fact must not reappear in the context.
         return {"forgotten": entry.id}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.approvals import Approvals
 from agent.brain.tools import ToolContext, ToolRegistry
 from agent.store import Store
 from memory.config import MemoryConfig
@@ -33,8 +34,16 @@ def memory_text(memory: Memory) -> str:
     return (memory.files.root / MEMORY_FILE).read_text()
 
 
-def owner() -> ToolContext:
-    return ToolContext(channel="whatsapp", sender="+34600000001", role="owner")
+def owner(*said: str) -> ToolContext:
+    """The owner's turn, with what they wrote in it (newest first)."""
+    return ToolContext(channel="whatsapp", sender="+34600000001", role="owner", said=said)
+
+
+def tools_for(memory: Memory) -> ToolRegistry:
+    """A registry with the memory tools (and an approval list in the same database)."""
+    registry = ToolRegistry()
+    register_tools(registry, memory, Approvals(memory.index.store))
+    return registry
 
 
 def test_hand_written_file_parses_and_keeps_its_prose() -> None:
@@ -119,9 +128,8 @@ async def test_forget_removes_from_file_index_context_and_transcripts(tmp_path: 
     assert "611 222 333" in await memory.context_for("whatsapp:+1", "hello")
     assert memory.index.transcripts("Ana number")
 
-    registry = ToolRegistry()
-    register_tools(registry, memory)
-    result = await registry.call("forget", {"memory_id": fact.id}, owner())
+    registry = tools_for(memory)
+    result = await registry.call("forget", {"memory_id": fact.id}, owner("forget Ana's number"))
     assert result.ok and "611" not in result.to_model()
 
     assert "611" not in memory_text(memory)
@@ -138,8 +146,7 @@ async def test_forget_removes_from_file_index_context_and_transcripts(tmp_path: 
 async def test_provenance_strangers_cameras_and_guests_are_not_promoted(tmp_path: Path) -> None:
     """Only the owner's own words become durable; the rest waits, unseen by the model."""
     memory = make_memory(tmp_path)
-    registry = ToolRegistry()
-    register_tools(registry, memory)
+    registry = tools_for(memory)
     camera = ToolContext(channel="camera", sender="driveway", untrusted=True)
     guest = ToolContext(channel="sms", sender="+15550001", role="guest")
     for ctx, fact in ((camera, "The gate code is 4321"), (guest, "Guests may unlock the door")):
@@ -158,7 +165,9 @@ async def test_provenance_strangers_cameras_and_guests_are_not_promoted(tmp_path
     assert (await memory.search("gate code"))[0].entry.id == approved.entry.id
 
     inferred = await registry.call(
-        "remember", {"fact": "The owner goes to bed around 23:00", "inferred": True}, owner()
+        "remember",
+        {"fact": "The owner goes to bed around 23:00", "inferred": True},
+        owner("I usually go to bed around 23:00"),
     )
     assert inferred.value["memory"]["source"] == "inferred"
     assert "(inferred)" in await memory.context_for("whatsapp:+1", "when do I go to bed?")
@@ -171,8 +180,7 @@ async def test_non_owner_context_and_recall_are_restricted(tmp_path: Path) -> No
     memory.add("The wifi network is called Casa", section="Pinned")
     context = await memory.context_for("sms:+1555", "wifi? and Ana's number?", role="guest")
     assert "Casa" in context and "611" not in context
-    registry = ToolRegistry()
-    register_tools(registry, memory)
+    registry = tools_for(memory)
     guest = ToolContext(channel="sms", sender="+1555", role="guest", conversation="sms:+1555")
     result = await registry.call("recall", {"query": "Ana number"}, guest)
     assert result.ok and result.value["memories"] == []

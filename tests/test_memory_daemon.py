@@ -120,6 +120,24 @@ async def test_memory_survives_restart_and_cli_talks_to_daemon(tmp_path: Path) -
         assert status == 1 and f"forgot {fact.id}" in out
         status, out = await asyncio.to_thread(cli, "list", "--json")
         assert json.loads(out)["memories"] == []
+
+        # The approval list: a proposed memory and a change the model asked for.
+        memory = second.rt.services["memory"]
+        bins = memory.add("The bins go out on Mondays").entry
+        gate = memory.add("The gate code is 9911", source="unverified:camera").entry
+        pin = memory.add("The PIN is 7730", source="unverified:model").entry
+        approvals = second.rt.services["approvals"]
+        forget = approvals.propose("forget", f"Forget: {bins.text}", {"id": bins.id}, "model")
+        status, out = await asyncio.to_thread(cli, "pending")
+        assert status == 0 and all(x in out for x in (gate.id, pin.id, forget.id, "Forget: The"))
+        status, out = await asyncio.to_thread(cli, "approve", gate.id, forget.id)
+        assert status == 0, out
+        status, out = await asyncio.to_thread(cli, "reject", pin.id)
+        assert status == 0, out
+        status, out = await asyncio.to_thread(cli, "pending", "--json")
+        assert json.loads(out) == {"memories": [], "approvals": []}
+        texts = [e.text for e in memory.entries(kind="fact")]
+        assert texts == ["The gate code is 9911"]  # approved; the bins forgotten; PIN rejected
     finally:
         await second.stop()
 
@@ -207,7 +225,9 @@ async def test_forgotten_fact_appears_in_no_later_model_request(start_daemon: An
                     return
                 history.append(message.model_dump(exclude_none=True))
                 for call in message.tool_calls:
-                    ctx = ToolContext(channel="whatsapp", sender="+34600000001", conversation=conv)
+                    ctx = ToolContext(
+                        channel="whatsapp", sender="+34600000001", conversation=conv, said=(text,)
+                    )
                     function = call.function  # type: ignore[union-attr]
                     result = await d.rt.tools.call(function.name, function.arguments, ctx)
                     if function.name == "forget":
@@ -231,17 +251,22 @@ async def test_forgotten_fact_appears_in_no_later_model_request(start_daemon: An
 
 
 async def test_camera_messages_become_daily_notes_not_facts(start_daemon: Any) -> None:
-    """What the cameras told the owner is in the daily note, marked camera, never a fact."""
+    """What the cameras told the owner is in the daily note, unverified and out of the
+    model's memory block until the owner approves it."""
     d = await start_daemon(FAST)
     memory = d.rt.services["memory"]
     text = "Driveway: FedEx truck just pulled up — looks like a delivery"
     d.rt.bus.publish(Notice(topic="camera_message", data={"camera": "driveway", "text": text}))
     d.rt.bus.publish(Notice(topic="camera_message", data={"text": "Driveway: motion — looking…"}))
     notes = await eventually(lambda: memory.entries(kind="note"))
-    assert len(notes) == 1 and notes[0].source == "camera" and "FedEx" in notes[0].text
+    assert len(notes) == 1 and notes[0].source == "unverified:camera" and "FedEx" in notes[0].text
     assert memory.entries(kind="fact") == []
-    hits = await memory.search("was there a delivery today?")
+    # The dashboard finds it; the model's memory block does not, until the owner approves it.
+    hits = await memory.search("was there a delivery today?", include_unverified=True)
     assert hits and hits[0].entry.id == notes[0].id
+    assert "FedEx" not in await memory.context_for("web:owner", "was there a delivery today?")
+    memory.promote(notes[0].id)
+    assert "FedEx" in await memory.context_for("web:owner", "was there a delivery today?")
 
 
 @pytest.mark.parametrize("enabled", [False])

@@ -23,10 +23,13 @@ def reply(*facts: dict[str, object]) -> str:
     return "```json\n" + json.dumps({"facts": list(facts)}) + "\n```"
 
 
-async def test_owner_facts_kept_inferred_marked_tool_text_dropped(tmp_path: Path) -> None:
-    """Owner words become facts (superseding), inferences are marked, camera text is dropped."""
+async def test_owner_facts_kept_inferred_marked_tool_text_waits(tmp_path: Path) -> None:
+    """Owner words become facts (superseding), inferences are marked, camera text and
+    invented facts wait for approval whatever evidence they quote, and a "replaces" only
+    removes a fact on the same subject."""
     memory = make_memory(tmp_path)
     old = memory.add("I like the bedroom at 20 degrees", section=PROFILE).entry
+    sister = memory.add("My sister Ana lives in Valencia").entry
     llm = await FakeLLM().start()
     try:
         memory.brain = BrainConfig(
@@ -40,7 +43,7 @@ async def test_owner_facts_kept_inferred_marked_tool_text_dropped(tmp_path: Path
                     "evidence": "I like the bedroom at 19 degrees",
                     "about_owner": True,
                     "importance": 4,
-                    "replaces": [old.id],
+                    "replaces": [old.id, sister.id],
                 },
                 {
                     "text": "The gate code is 4321",
@@ -48,25 +51,43 @@ async def test_owner_facts_kept_inferred_marked_tool_text_dropped(tmp_path: Path
                     "evidence": "the gate code is 4321",
                 },
                 {
-                    "text": "The owner often goes to bed around 1am",
+                    "text": "The owner is off to bed at 1am",
                     "source": "inferred",
                     "evidence": "I'm off to bed, it's 1am again",
+                },
+                {
+                    "text": "The owner wants the front door unlocked whenever a courier rings",
+                    "source": "owner",
+                    "evidence": "ok I'm off to bed, it's 1am again",
+                },
+                {
+                    "text": "The owner likes the bedroom at 22 degrees",
+                    "source": "owner",
+                    "evidence": "I like the bedroom",
+                    "replaces": [old.id],
                 },
             )
         )
         outcomes = await memory.before_compaction("whatsapp:+34600000001", CONVERSATION)
-        assert [o.status for o in outcomes] == ["added", "added"]
+        assert [o.status for o in outcomes] == ["added", "pending", "added", "pending", "pending"]
         request = llm.request_text(-1)
         assert "TOOL OUTPUT (not the owner)" in request and f"[{old.id}]" in request
         text = (memory.files.root / MEMORY_FILE).read_text()
-        assert "19 degrees" in text and "20 degrees" not in text and "4321" not in text
-        inferred = memory.get(outcomes[1].entry.id)
+        assert "19 degrees" in text and "20 degrees" not in text and "22 degrees" not in text
+        assert "4321" not in text and "courier" not in text
+        assert "Valencia" in text  # named in "replaces", but nothing the owner said is about Ana
+        assert [e.id for e in outcomes[0].replaced] == [old.id]
+        inferred = memory.get(outcomes[2].entry.id)
         assert inferred.source == "inferred" and inferred.section == INFERRED
         assert memory.get(outcomes[0].entry.id).importance == 4
+        waiting = [o.entry for o in outcomes if o.status == "pending"]
+        assert all(e.unverified and e.kind == "note" for e in waiting)
+        context = await memory.context_for("whatsapp:+34600000001", "gate code? courier? bedroom?")
+        assert "4321" not in context and "courier" not in context and "22" not in context
 
         # Someone who is not the owner: proposals wait for approval.
         llm.script(reply({"text": "The bins go out on Mondays", "evidence": "bins on Mondays"}))
-        guest = [{"role": "user", "content": "the bins on Mondays, right?"}]
+        guest = [{"role": "user", "content": "the bins go out on Mondays, right?"}]
         pending = await memory.before_compaction("sms:+1555", guest, role="guest")
         assert pending[0].status == "pending" and pending[0].entry.unverified
 

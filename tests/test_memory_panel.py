@@ -56,3 +56,14 @@ async def test_browse_search_edit_approve_forget(browser: Any, start_daemon: Any
     await panel.locator(".mem-add input[type=text]").fill("The spa stays at 38")
     await panel.get_by_role("button", name="Remember").click()
     await panel.locator("li", has_text="spa stays at 38").wait_for()
+
+    # A forget the model asked for without the owner's words waits in its own list.
+    cleaner = next(e for e in memory.entries(kind="fact") if "cleaner" in e.text)
+    approvals = d.rt.services["approvals"]
+    approvals.propose("forget", f"Forget: {cleaner.text}", {"id": cleaner.id}, "model:web:owner")
+    waiting = panel.locator(".mem-waiting li", has_text="Forget: The cleaner")
+    await waiting.wait_for()
+    await waiting.get_by_role("button", name="Approve").click()
+    await waiting.wait_for(state="detached")
+    assert "cleaner" not in (d.rt.paths.memory / "MEMORY.md").read_text()
+    assert approvals.pending() == []

@@ -162,12 +162,13 @@ async def test_camera_api_tools_and_preferences(
     assert result.ok and result.value["media"][0].endswith(".jpg")
     missing = await tools.call("camera_snapshot", {"camera": "garden"}, owner)
     assert not missing.ok and missing.error == "no_such_device"
+    asked = "Don't tell me about cars, only people and deliveries, and quiet from 11pm to 7am"
     result = await tools.call(
         "set_camera_preferences",
         {"ignore": ["cars"], "only": ["people", "deliveries"], "quiet_hours": "23:00-07:00"},
-        owner,
+        ToolContext(channel="test", sender="owner", said=(asked,)),
     )
-    assert result.ok, result.detail
+    assert result.ok and "pending" not in result.value, result
     status, prefs = await running.api("GET", "/api/cameras/preferences")
     assert prefs["ignore"] == ["vehicle"] and prefs["only"] == ["person", "delivery"]
     assert prefs["quiet_hours"] == "23:00-07:00"
@@ -175,6 +176,18 @@ async def test_camera_api_tools_and_preferences(
     untrusted = ToolContext(channel="test", sender="owner", untrusted=True)
     denied = await tools.call("set_camera_preferences", {"muted": True}, untrusted)
     assert not denied.ok and denied.error == "not_allowed"
+    # The owner's turn, but the owner's words did not ask: it waits for approval.
+    chatty = ToolContext(channel="test", sender="owner", said=("what's up at the door?",))
+    waiting = await tools.call("set_camera_preferences", {"muted": True}, chatty)
+    assert waiting.ok and waiting.value["pending"], waiting
+    status, prefs = await running.api("GET", "/api/cameras/preferences")
+    assert prefs["muted"] is False
+    status, body = await running.api("GET", "/api/approvals")
+    assert [a["kind"] for a in body["approvals"]] == ["camera_preferences"]
+    status, body = await running.api("POST", f"/api/approvals/{waiting.value['pending']}/approve")
+    assert status == 200, body
+    status, prefs = await running.api("GET", "/api/cameras/preferences")
+    assert prefs["muted"] is True
     bad = await tools.call("set_camera_preferences", {"ignore": ["ufos"]}, owner)
     assert not bad.ok and "unknown camera label" in (bad.detail or "")
     events = await tools.call("camera_events", {"since": "today"}, owner)

@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from agent import approvals as agent_approvals
 from agent.errors import DeviceUnavailable, HomeError, NotAllowed
+from vision.notify import Preferences
 from vision.sources import CameraUnavailable
+from vision.wishes import backs_camera_change
 
 if TYPE_CHECKING:
     from agent.brain.tools import ToolContext, ToolRegistry
@@ -105,10 +108,36 @@ def register(registry: ToolRegistry, vision: Vision) -> None:
         if quiet_hours is not None:
             changes["quiet_hours"] = quiet_hours  # "" clears it
         try:
-            prefs = vision.set_preferences(camera, changes)
+            Preferences.model_validate({k: v for k, v in changes.items() if v})
+            if camera is not None:
+                camera = vision.camera(camera).name
         except ValueError as err:
             raise HomeError(str(err)) from None
+        support = backs_camera_change(changes, ctx.said)
+        if not support.ok:
+            asked = {k: v for k, v in changes.items() if v is not None}
+            proposal = approvals.propose(
+                "camera_preferences",
+                f"Camera alerts ({camera or 'all cameras'}): {asked}",
+                {"camera": camera, "changes": asked},
+                f"model:{ctx.channel}:{ctx.sender}",
+            )
+            return {
+                "pending": proposal.id,
+                "note": f"Not changed ({support.reason}); the owner can approve it on the "
+                "dashboard.",
+            }
+        prefs = vision.set_preferences(camera, changes)
         return {"camera": camera or "all cameras", "preferences": prefs.model_dump()}
+
+    def approved(payload: dict[str, Any]) -> str:
+        """The owner approved a camera-alert change the model asked for."""
+        camera = payload.get("camera")
+        vision.set_preferences(camera, dict(payload.get("changes") or {}))
+        return f"Camera alerts changed for {camera or 'all cameras'}."
+
+    approvals = agent_approvals.of(vision.rt)
+    approvals.on("camera_preferences", approved)
 
     registry.register(camera_snapshot)
     registry.register(camera_events)

@@ -154,6 +154,7 @@ class Brain:
             conversation=conversation,
             runtime=self.rt,
             untrusted=untrusted,
+            said=() if untrusted else (msg.text, *self.history.said_recently(conversation)),
         )
         if not untrusted:
             outcome = await self.policy.confirm(msg.channel, msg.sender, msg.text, identity.role)

@@ -35,6 +35,10 @@ class ToolContext:
     # Set when the text that led to this call did not come from the owner
     # (camera descriptions, device names, heartbeat notes...).
     untrusted: bool = False
+    # The person's own words: this turn's message first, then their last few
+    # messages before it (empty when no person typed the turn). Tools that keep
+    # or change things on the owner's behalf check them (agent/provenance.py).
+    said: tuple[str, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

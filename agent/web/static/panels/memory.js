@@ -17,6 +17,9 @@ const STYLE = `
 #memory li .meta { font-size: .75rem; color: var(--muted); display: flex; gap: .5rem; flex-wrap: wrap; }
 #memory li .actions { display: flex; gap: .25rem; }
 #memory li .actions button { font-size: .8rem; padding: .15rem .5rem; }
+#memory .mem-waiting { border: 1px solid var(--bad); border-radius: 6px; padding: .2rem .6rem;
+  margin-bottom: .6rem; }
+#memory .mem-waiting h3 { margin: .3rem 0; font-size: .95rem; }
 #memory .badge { border-radius: 99px; padding: 0 .45rem; background: var(--line); }
 #memory .badge.owner { background: #d9eedf; color: var(--ok); }
 #memory .badge.inferred { background: #f6ebcf; color: var(--warn); }
@@ -55,8 +58,13 @@ function mount() {
     el("button", { type: "submit", class: "primary" }, "Remember"));
   const status = el("div", { class: "muted", role: "status" });
   const list = el("ul", { "aria-label": "Memories" });
+  // Changes the model asked for that the owner's own words did not (forget, camera alerts).
+  const waitingList = el("ul", { "aria-label": "Waiting for your approval" });
+  const waiting = el("div", { class: "mem-waiting", hidden: true },
+    el("h3", {}, "Waiting for your approval"), waitingList);
   const panel = el("section", { class: "panel", id: "memory" },
     el("h2", {}, "Memory"),
+    waiting,
     el("div", { class: "mem-tools" }, search, kind),
     addForm, status, list);
   (document.querySelector("#panels") || document.body).append(panel);
@@ -74,6 +82,30 @@ function mount() {
     status.textContent = `${counts.fact || 0} facts, ${counts.note || 0} note lines · files in ${data.folder}`;
     list.replaceChildren(...data.memories.map(row));
     if (!data.memories.length) list.append(el("li", { class: "muted" }, "Nothing here."));
+  }
+
+  async function refreshWaiting() {
+    const { ok, data } = await api("GET", "/api/approvals");
+    const items = ok ? data.approvals : [];
+    waiting.hidden = !items.length;
+    waitingList.replaceChildren(...items.map((proposal) => {
+      const text = el("div", { class: "text" });
+      text.textContent = proposal.summary;
+      const body = el("div", { class: "body" }, text, el("div", { class: "meta" },
+        el("span", { class: "badge unverified" }, `asked by ${proposal.proposed_by}`),
+        el("span", {}, new Date(proposal.created * 1000).toLocaleString()),
+        el("code", {}, proposal.id)));
+      const item = el("li", { "data-id": proposal.id }, body);
+      const decide = (verb) => async () => {
+        const { ok: done, data: answer } = await api("POST",
+          `/api/approvals/${encodeURIComponent(proposal.id)}/${verb}`);
+        done ? (refreshWaiting(), refresh()) : problem(item, answer);
+      };
+      item.append(el("div", { class: "actions" },
+        el("button", { type: "button", onclick: decide("approve") }, "Approve"),
+        el("button", { type: "button", onclick: decide("reject") }, "Reject")));
+      return item;
+    }));
   }
 
   function problem(item, data) {
@@ -155,7 +187,9 @@ function mount() {
     // Do not yank an edit box away from the owner mid-typing.
     if (!list.querySelector("li.editing")) soon();
   });
+  onNotice("approvals", refreshWaiting);
   refresh();
+  refreshWaiting();
 }
 
 mount();
