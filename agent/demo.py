@@ -213,7 +213,7 @@ async def run_demo(
     prepare_home(paths)
     web_port = port or (8321 if _port_free(8321) else free_port())
     broker = await DemoBroker().start()
-    ctx = DemoContext(home=paths.root, mqtt=(broker.host, broker.port))
+    ctx = DemoContext(home=paths.root, mqtt=(broker.host, broker.port), story=True)
     ctx.web_url = f"http://127.0.0.1:{web_port}"
     parts: list[DemoPart] = []
     advertising: asyncio.Task[Any] | None = None

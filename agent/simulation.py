@@ -103,6 +103,9 @@ class DemoContext:
     mqtt: tuple[str, int] | None = None
     web_url: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # `homeclaw demo` plays its story (the owner texts the house at start, cameras
+    # play scenes); tests that borrow the simulators leave it off.
+    story: bool = False
 
 
 async def _nothing() -> None:

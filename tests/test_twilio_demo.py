@@ -163,3 +163,26 @@ async def test_confirmation_code_is_bound_to_sender_and_channel(
     # The same code from the sender and channel that asked: unlocked.
     assert await owner_whatsapp.send(f"YES {code.group(1)}") == 200
     await eventually(lambda: state(daemon, "virtual:door")["locked"] is False, timeout=10)
+
+
+async def test_in_the_demo_story_the_owner_has_written_so_alerts_go_by_whatsapp(
+    tmp_path: Path, start_daemon: StartDaemon
+) -> None:
+    """The demo's owner texts the house at start: the 24-hour window is open, as in life."""
+    ctx = DemoContext(home=tmp_path / "demo", story=True)
+    twilio = await twilio_simulator.demo(ctx)
+    try:
+        daemon = await start_daemon(
+            {"people": people(), "brain": {"provider": "none"}, "virtual": DEVICES, **twilio.config}
+        )
+        ctx.web_url = daemon.url
+        phone = twilio.handle.phone(OWNER, channel="whatsapp")
+        await eventually(lambda: phone.replies(), timeout=20)
+        assert phone.replies()[0].body == "Yes, Front door is locked."
+        outbox = daemon.rt.services["outbox"]
+        message_id = outbox.notify_owner("Driveway: FedEx truck just pulled up")
+        await eventually(lambda: outbox.get(message_id)["status"] == "delivered", timeout=10)
+        assert outbox.get(message_id)["channel"] == "whatsapp"
+        assert "window closed" not in (outbox.get(message_id).get("note") or "")
+    finally:
+        await twilio.stop()

@@ -450,6 +450,19 @@ async def demo(ctx: DemoContext) -> DemoPart:
     # The daemon's URL is known only after it starts: learn it lazily (the
     # daemon's phone panel also passes it along with every message).
     phone.webhook_url_fn = webhook_url
+    # As in life, the owner has written to the house today, so its WhatsApp
+    # 24-hour window is open and camera alerts arrive on WhatsApp, not SMS.
+    greeting = (
+        asyncio.create_task(_owner_writes_first(phone), name="demo-owner-greeting")
+        if ctx.story
+        else None
+    )
+
+    async def stop() -> None:
+        if greeting is not None:
+            greeting.cancel()
+        await fake.stop()
+
     config = {
         "twilio": {
             "account_sid": fake.account_sid,
@@ -459,4 +472,23 @@ async def demo(ctx: DemoContext) -> DemoPart:
             "api_base_url": fake.base_url,
         }
     }
-    return DemoPart(name="twilio", config=config, stop=fake.stop, handle=fake)
+    return DemoPart(name="twilio", config=config, stop=stop, handle=fake)
+
+
+async def _owner_writes_first(phone: Phone, text: str = "is the front door locked?") -> None:
+    """Text the house once its web server answers (it starts after the simulators)."""
+    assert phone.fake._http is not None
+    for _ in range(120):
+        try:
+            async with phone.fake._http.get(phone.url(), timeout=aiohttp.ClientTimeout(2)):
+                break  # any answer (405 to a GET) means the daemon listens
+        except (RuntimeError, aiohttp.ClientError, TimeoutError):
+            await asyncio.sleep(0.5)  # not listening yet
+    else:
+        log.warning("demo: the owner's phone could not reach the house's webhook")
+        return
+    # Ask once the home is up too (whole home ≈3 s after the server: bench/startup.py).
+    await asyncio.sleep(6)
+    status = await phone.send(text)
+    if status != 200:
+        log.warning("demo: the house answered the owner's first text with HTTP %s", status)
