@@ -17,7 +17,7 @@ from agent.brain.tools import ToolRegistry
 from agent.bus import Bus
 from agent.config import Config, HomePaths
 from agent.home import Area, DeviceOverride, Home
-from agent.people import People
+from agent.messaging.people import People
 from agent.runtime import Component, Runtime
 from agent.store import Store
 from agent.supervise import Supervisor
@@ -42,7 +42,7 @@ COMPONENTS: list[str] = [
     "agent.brain.component:create",
     "agent.routines.component:create",
     "memory.component:create",
-    "agent.messaging:create",
+    "agent.messaging.bridge:create",
     "vision.component:create",
     "integrations.discovery:create",
 ]

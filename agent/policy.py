@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from agent.devices import Action, Command, Device, Risk
 from agent.errors import HomeError, NotAllowed
-from agent.people import ROLE_CAN_HIGH_RISK
+from agent.messaging.people import ROLE_CAN_HIGH_RISK
 
 if TYPE_CHECKING:
     from agent.brain.config import BrainConfig

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from agent.bus import Bus
     from agent.config import Config, HomePaths
     from agent.home import Home
-    from agent.people import People
+    from agent.messaging.people import People
     from agent.store import Store
     from agent.supervise import Supervisor
 

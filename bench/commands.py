@@ -37,7 +37,7 @@ from agent.brain.tools import ToolRegistry  # noqa: E402
 from agent.bus import Bus, InboundMessage  # noqa: E402
 from agent.devices import Device, Feature, Kind  # noqa: E402
 from agent.home import Area, Home  # noqa: E402
-from agent.people import Identity  # noqa: E402
+from agent.messaging.people import Identity  # noqa: E402
 
 KITCHEN = {"mqtt:kitchen_ceiling", "mqtt:kitchen_pendant"}
 LIVING = {"mqtt:living_room_lamp", "mqtt:tv_backlight"}

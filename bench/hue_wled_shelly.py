@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from agent.bus import Bus
+from agent.demo.simulation import LoopbackAddresses
 from agent.devices import Action, Command
 from agent.home import Home
-from agent.simulation import LoopbackAddresses
 from integrations.base import Integration
 from integrations.hue.adapter import create as create_hue
 from integrations.hue.config import HueConfig

@@ -33,7 +33,7 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.simulation import free_port  # noqa: E402
+from agent.demo.simulation import free_port  # noqa: E402
 from integrations.twilio.simulator import TwilioFake  # noqa: E402
 
 OWNER = "+15550100"
@@ -45,7 +45,7 @@ def child(home: str) -> None:
     import agent.daemon as daemon
     from agent.config import HomePaths, load_config
 
-    daemon.COMPONENTS = ["agent.messaging:create"]
+    daemon.COMPONENTS = ["agent.messaging.bridge:create"]
     paths = HomePaths(Path(home))
     rt = daemon.build_runtime(load_config(paths.config), paths)
     asyncio.run(daemon.serve(rt))

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from agent.bus import Bus
+from agent.demo.simulation import LoopbackAddresses, free_port
 from agent.devices import Action, Command
 from agent.home import Home
-from agent.simulation import LoopbackAddresses, free_port
 from integrations.sonos.adapter import SonosIntegration
 from integrations.sonos.config import SonosConfig
 from integrations.sonos.simulator import start_household

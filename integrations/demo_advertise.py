@@ -19,7 +19,7 @@ from typing import Any
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-from agent.simulation import DemoPart
+from agent.demo.simulation import DemoPart
 
 log = logging.getLogger(__name__)
 

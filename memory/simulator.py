@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
-from agent.simulation import DemoContext, DemoPart, free_port
+from agent.demo.simulation import DemoContext, DemoPart, free_port
 
 _WORD = re.compile(r"\w+")
 

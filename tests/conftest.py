@@ -19,8 +19,8 @@ from ruamel.yaml import YAML
 
 from agent.config import HomePaths, load_config
 from agent.daemon import Daemon, build_runtime
+from agent.demo.simulation import free_port
 from agent.runtime import Runtime
-from agent.simulation import free_port
 
 
 @dataclass

@@ -8,7 +8,7 @@ import openai
 
 from agent.brain.reply import Reply
 from agent.bus import InboundMessage
-from agent.people import Identity
+from agent.messaging.people import Identity
 
 OWNER = "+15550100"
 HOUSE = "+15550199"
@@ -59,4 +59,4 @@ def ensure_brain(rt: Any, llm_base_url: str) -> Any:
 
 # The daemon in these tests runs the brain and the messaging bridge only, so a
 # half-finished component elsewhere in the tree cannot break the channel tests.
-COMPONENTS = ["agent.brain.component:create", "agent.messaging:create"]
+COMPONENTS = ["agent.brain.component:create", "agent.messaging.bridge:create"]

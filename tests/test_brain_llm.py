@@ -22,10 +22,10 @@ from agent.brain.simulator import (
 )
 from agent.brain.tools import ToolContext
 from agent.bus import InboundMessage
+from agent.demo.simulation import free_port
 from agent.devices import Action
-from agent.people import Identity
+from agent.messaging.people import Identity
 from agent.runtime import Runtime
-from agent.simulation import free_port
 
 OWNER = Identity("owner", "owner", "cli", "owner")
 

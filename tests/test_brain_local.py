@@ -16,7 +16,7 @@ from agent.brain.reply import Reply
 from agent.brain.sample_home import InMemoryDevices, sample_runtime
 from agent.brain.tools import ToolContext
 from agent.bus import InboundMessage
-from agent.people import Identity
+from agent.messaging.people import Identity
 from agent.runtime import Runtime
 
 OWNER = Identity("owner", "owner", "cli", "owner")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from agent.config import load_config
-from agent.simulation import free_port
+from agent.demo.simulation import free_port
 from tests.conftest import SimulatedHome
 
 

@@ -24,8 +24,8 @@ from zeroconf import ServiceInfo, Zeroconf
 from agent.brain.tools import ToolContext
 from agent.bus import Bus, Notice
 from agent.config import Config
+from agent.demo.simulation import free_port
 from agent.home import Home
-from agent.simulation import free_port
 from agent.store import Store
 from integrations.discovery import MIGRATIONS, DiscoveredDevice, Discovery, describe, is_configured
 from integrations.discovery_scan import SONOS_ST, parse_headers, scan, scan_mdns, scan_ssdp
@@ -278,7 +278,7 @@ async def test_component_detects_ip_change_and_auto_adds(advertised: None, tmp_p
 
 async def test_demo_home_is_discoverable(tmp_path: Path) -> None:
     """The demo's simulators, advertised on loopback, are all found with their config."""
-    from agent.simulation import DemoContext, DemoPart
+    from agent.demo.simulation import DemoContext, DemoPart
     from integrations.demo_advertise import advertise
     from integrations.homeassistant.simulator import demo as ha_demo
     from integrations.hue.simulator import demo as hue_demo

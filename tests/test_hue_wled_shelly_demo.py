@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agent.config import Config
-from agent.simulation import DemoContext, DemoPart, LoopbackAddresses, free_port
+from agent.demo.simulation import DemoContext, DemoPart, LoopbackAddresses, free_port
 from integrations.hue import simulator as hue_sim
 from integrations.shelly import simulator as shelly_sim
 from integrations.wled import simulator as wled_sim

@@ -15,7 +15,7 @@ from agent.brain.sample_home import sample_runtime
 from agent.brain.tools import ToolContext
 from agent.bus import InboundMessage
 from agent.devices import Action, Command, Device, DeviceState, Feature, Kind, Risk
-from agent.people import Identity
+from agent.messaging.people import Identity
 from agent.runtime import Runtime
 from tests.conftest import RunningDaemon
 from tests.util import eventually

@@ -268,7 +268,7 @@ def test_ranking_sanity_at_ten_thousand_entries(tmp_path: Path) -> None:
 
 async def test_demo_seeds_memory_once(tmp_path: Path) -> None:
     """`homeclaw demo` starts with a few facts to try, and keeps the visitor's edits."""
-    from agent.simulation import DemoContext
+    from agent.demo.simulation import DemoContext
     from memory.simulator import demo
 
     part = await demo(DemoContext(home=tmp_path))

@@ -16,7 +16,7 @@ import pytest
 from agent.brain.simulator import FakeLLM, has_tool_results, last_user_text, tool_call
 from agent.brain.tools import ToolContext
 from agent.bus import Notice
-from agent.cli_memory import register
+from agent.cli.memory import register
 from agent.config import HomePaths, load_config
 from agent.daemon import Daemon, build_runtime
 from memory.simulator import FakeEmbeddings

@@ -12,8 +12,8 @@ import pytest
 
 from agent.bus import Bus
 from agent.config import Person
-from agent.outbox import Outbox, split_text
-from agent.people import People
+from agent.messaging.outbox import Outbox, split_text
+from agent.messaging.people import People
 from agent.store import Store
 from agent.supervise import Supervisor
 from integrations.twilio.config import TwilioConfig

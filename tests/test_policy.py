@@ -17,7 +17,7 @@ from agent.brain.sample_home import InMemoryDevices, sample_runtime
 from agent.brain.simulator import FakeLLM, has_tool_results, tool_call
 from agent.bus import InboundMessage
 from agent.devices import Action, Device, Feature, Kind
-from agent.people import Identity
+from agent.messaging.people import Identity
 from agent.runtime import Runtime
 
 OWNER = Identity("owner", "owner", "whatsapp", "+15550001")

@@ -332,7 +332,7 @@ async def test_api_and_cli(start: Callable[[], Awaitable[House]], home: Path) ->
         async with http.post(house.url + "api/routines/nope/run") as resp:
             assert resp.status == 404
     (home / "url").write_text(house.url)
-    from agent import cli_routines
+    from agent.cli import routines as cli_routines
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--home")

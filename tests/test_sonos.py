@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from agent.bus import Bus
+from agent.demo.simulation import LoopbackAddresses, free_port
 from agent.devices import Action, Command, Device, Feature, Kind
 from agent.errors import DeviceUnavailable, IntegrationError, NoSuchDevice, UnsupportedCommand
 from agent.home import Home
-from agent.simulation import LoopbackAddresses, free_port
 from agent.supervise import Supervisor
 from integrations.sonos.adapter import SonosIntegration
 from integrations.sonos.config import SonosConfig

@@ -328,7 +328,7 @@ async def test_configured_guest_reaches_the_brain_as_guest(
 
 
 async def test_doctor_channel_checks(fake: TwilioFake, llm: FakeLLM) -> None:
-    from agent.cli_messaging import channel_checks
+    from agent.cli.messaging import channel_checks
     from agent.config import Config
 
     def build(token: str, **twilio: Any) -> Config:

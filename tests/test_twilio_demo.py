@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.simulation import DemoContext
+from agent.demo.simulation import DemoContext
 from integrations.telegram import simulator as telegram_simulator
 from integrations.telegram.simulator import TelegramFake
 from integrations.twilio import simulator as twilio_simulator

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.simulation import DemoContext
+from agent.demo.simulation import DemoContext
 from integrations.twilio import simulator as twilio_simulator
 from integrations.twilio.simulator import TwilioFake
 from tests.conftest import RunningDaemon

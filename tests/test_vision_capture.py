@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from agent.simulation import free_port
+from agent.demo.simulation import free_port
 from tests.util import eventually
 from vision.simulator import SimulatedCamera
 from vision.sources import CameraUnavailable, SnapshotSource, StreamSource, fetch_snapshot

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from agent.brain.simulator import FakeLLM
-from agent.simulation import free_port
+from agent.demo.simulation import free_port
 from vision.config import VisionConfig
 from vision.describe import (
     FallbackDescriber,

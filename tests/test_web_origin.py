@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from agent.bus import CommandExecuted
-from agent.simulation import free_port
+from agent.demo.simulation import free_port
 from tests.conftest import RunningDaemon
 from tests.util import eventually
 

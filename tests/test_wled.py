@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from agent.bus import Bus
+from agent.demo.simulation import LoopbackAddresses
 from agent.devices import Action, Command, Feature, Kind
 from agent.errors import DeviceUnavailable, UnsupportedCommand
 from agent.home import Home
-from agent.simulation import LoopbackAddresses
 from integrations.discovery_scan import DiscoveredDevice
 from integrations.wled.adapter import WledIntegration, create
 from integrations.wled.config import WledConfig

@@ -26,7 +26,7 @@ from typing import Any
 import cv2
 from aiohttp import web
 
-from agent.simulation import DemoContext, DemoPart, free_port
+from agent.demo.simulation import DemoContext, DemoPart, free_port
 from vision import scenes
 
 log = logging.getLogger(__name__)

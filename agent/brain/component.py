@@ -26,7 +26,7 @@ from agent.bus import InboundMessage
 from agent.policy import Policy, RateLimited
 
 if TYPE_CHECKING:
-    from agent.people import Identity
+    from agent.messaging.people import Identity
     from agent.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agent.simulation import free_port
+from agent.demo.simulation import free_port
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from agent.simulation import DemoContext, DemoPart, free_port
+from agent.demo.simulation import DemoContext, DemoPart, free_port
 from integrations.homeassistant.sim_entities import FakeHass, ServiceError, State
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.colour import byte_to_percent, percent_to_byte
 from agent.devices import Action, Command, Device, DeviceState, Feature, Kind
+from integrations.colour import byte_to_percent, percent_to_byte
 
 ABBREVIATIONS = {
     "cmd_t": "command_topic",

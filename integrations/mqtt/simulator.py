@@ -16,7 +16,7 @@ from typing import Any
 
 import aiomqtt
 
-from agent.simulation import DemoContext, DemoPart
+from agent.demo.simulation import DemoContext, DemoPart
 from agent.supervise import cancel_and_wait
 from integrations.mqtt.adapter import NODELAY
 from integrations.mqtt.sim_devices import DEMO_AREAS, SimDevice, apply_set, demo_devices

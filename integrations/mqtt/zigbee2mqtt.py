@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.colour import (
+from agent.devices import Action, Command, Device, DeviceState, Feature, Kind
+from integrations.colour import (
     byte_to_percent,
     kelvin_to_mired,
     mired_to_kelvin,
@@ -13,7 +14,6 @@ from agent.colour import (
     rgb_to_xy,
     xy_to_rgb,
 )
-from agent.devices import Action, Command, Device, DeviceState, Feature, Kind
 
 SENSOR_PROPERTIES = (
     "temperature",

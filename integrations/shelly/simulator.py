@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from agent.simulation import DemoContext, DemoPart, advertise, free_port, loopback_service, serve
+from agent.demo.simulation import (
+    DemoContext,
+    DemoPart,
+    advertise,
+    free_port,
+    loopback_service,
+    serve,
+)
 
 if TYPE_CHECKING:
     from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf

@@ -25,7 +25,7 @@ from integrations.sonos.sim_player import PORT, FakeSpeaker
 from integrations.sonos.sim_state import FAVOURITES
 
 if TYPE_CHECKING:
-    from agent.simulation import DemoContext, DemoPart
+    from agent.demo.simulation import DemoContext, DemoPart
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ async def start_household(
 
 async def demo(ctx: DemoContext) -> DemoPart:
     """Three players (Study, Kitchen, Living Room) for `homeclaw demo`."""
-    from agent.simulation import DemoPart
+    from agent.demo.simulation import DemoPart
 
     addresses = [ctx.addresses.allocate() for _ in ROOMS]
     # One household per demo home: device ids stay the same from run to run,

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from agent.simulation import DemoContext, DemoPart, free_port
+from agent.demo.simulation import DemoContext, DemoPart, free_port
 
 
 @dataclass

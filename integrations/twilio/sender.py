@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from agent.outbox import (
+from agent.messaging.outbox import (
     AmbiguousSendError,
     Outgoing,
     PermanentSendError,

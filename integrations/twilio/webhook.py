@@ -25,7 +25,7 @@ import aiohttp
 from aiohttp import web
 from multidict import MultiDict
 
-from agent.people import normalise_address
+from agent.messaging.people import normalise_address
 
 if TYPE_CHECKING:
     from integrations.twilio.config import TwilioConfig

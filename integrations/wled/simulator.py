@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from agent.simulation import DemoContext, DemoPart, advertise, loopback_service, serve
+from agent.demo.simulation import DemoContext, DemoPart, advertise, loopback_service, serve
 
 if TYPE_CHECKING:
     from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from agent.client import DaemonUnreachable, api
+from agent.cli.client import DaemonUnreachable, api
 from agent.config import HomePaths
 
 

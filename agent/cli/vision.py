@@ -17,7 +17,7 @@ import urllib.parse
 from datetime import datetime
 from typing import Any
 
-from agent.client import DaemonUnreachable, api
+from agent.cli.client import DaemonUnreachable, api
 from agent.config import ConfigError, HomePaths, load_config
 
 

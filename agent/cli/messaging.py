@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import aiohttp
 
-from agent.client import DaemonUnreachable, api, reachable_home
+from agent.cli.client import DaemonUnreachable, api, reachable_home
 from agent.config import Config, HomePaths
 
 ROLES = ("owner", "family", "guest")

@@ -17,10 +17,10 @@ from collections import defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
 from agent.bus import InboundMessage, Notice
-from agent.outbox import Outbox
+from agent.messaging.outbox import Outbox
 
 if TYPE_CHECKING:
-    from agent.people import Identity
+    from agent.messaging.people import Identity
     from agent.runtime import Runtime
     from integrations.telegram.channel import TelegramChannel
     from integrations.twilio.media import MediaLinks
@@ -88,7 +88,7 @@ class Messaging:
 
     def setup(self, rt: Runtime) -> None:
         """Tables, outbox, channels and routes; no I/O beyond the local store."""
-        from agent import messaging_api
+        from agent.messaging import api as messaging_api
 
         rt.store.migrate("messaging", MIGRATIONS)
         rt.people.attach(rt.store)

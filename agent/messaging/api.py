@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
-from agent.people import ROLES, Identity, normalise_address, valid_address
+from agent.messaging.people import ROLES, Identity, normalise_address, valid_address
 
 if TYPE_CHECKING:
     from agent.config import HomePaths
-    from agent.messaging import Messaging
+    from agent.messaging.bridge import Messaging
 
 CHANNELS = ("sms", "whatsapp", "telegram")
 

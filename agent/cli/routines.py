@@ -15,7 +15,7 @@ import sys
 import urllib.parse
 from typing import Any
 
-from agent.client import DaemonUnreachable, api
+from agent.cli.client import DaemonUnreachable, api
 from agent.config import HomePaths
 
 

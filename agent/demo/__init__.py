@@ -23,7 +23,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from agent.config import Config, HomePaths, load_config
-from agent.simulation import DemoContext, DemoPart, free_port
+from agent.demo.simulation import DemoContext, DemoPart, free_port
 
 log = logging.getLogger("homeclaw.demo")
 
@@ -180,7 +180,7 @@ def prepare_home(paths: HomePaths) -> None:
     paths.root.mkdir(parents=True, exist_ok=True)
     for name in ("homeclaw.db", "homeclaw.db-wal", "homeclaw.db-shm", "routines.yaml"):
         (paths.root / name).unlink(missing_ok=True)
-    from agent.init import install_defaults
+    from agent.cli.init import install_defaults
 
     install_defaults(paths, overwrite=False)
 
@@ -233,7 +233,7 @@ async def run_demo(
         with paths.config.open("w") as fh:
             fh.write(f"{DEMO_MARKER} for its simulated home; rewritten on every run.\n")
             YAML().dump(config, fh)
-        examples = Path(__file__).parent / "routines" / "routines.example.yaml"
+        examples = Path(__file__).parent.parent / "routines" / "routines.example.yaml"
         if examples.exists():
             shutil.copy(examples, paths.root / "routines.yaml")
         # mDNS probing takes seconds and only `homeclaw discover` needs it: background.

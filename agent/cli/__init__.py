@@ -1,4 +1,4 @@
-"""The `homeclaw` command line."""
+"""The `homeclaw` command line: one module per command group, plus the HTTP client (client.py)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ import argparse
 import contextlib
 import importlib
 import signal
-import sys
 
 # Modules adding subcommands: each has `register(subparsers)`; handlers are set
 # with `set_defaults(func=...)` and return an exit status.
 CLI_MODULES = [
-    "agent.cli_core",
-    "agent.cli_memory",
-    "agent.cli_brain",
-    "agent.cli_discovery",
-    "agent.cli_messaging",
-    "agent.cli_routines",
-    "agent.cli_vision",
+    "agent.cli.core",
+    "agent.cli.memory",
+    "agent.cli.brain",
+    "agent.cli.discovery",
+    "agent.cli.messaging",
+    "agent.cli.routines",
+    "agent.cli.vision",
 ]
 
 
@@ -45,7 +44,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     status: int = args.func(args)
     return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())

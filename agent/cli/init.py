@@ -7,7 +7,7 @@ from pathlib import Path
 
 from agent.config import HomePaths
 
-DEFAULTS = Path(__file__).parent / "defaults"
+DEFAULTS = Path(__file__).parent.parent / "defaults"
 # Files copied into a new home (destination name → packaged default).
 HOME_FILES = {
     "config.yaml": "config.yaml",

@@ -32,7 +32,7 @@ from agent.bus import Notice
 
 if TYPE_CHECKING:
     from agent.bus import Bus
-    from agent.people import People
+    from agent.messaging.people import People
     from agent.store import Store
     from agent.supervise import Supervisor
 

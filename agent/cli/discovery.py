@@ -19,7 +19,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from agent.client import reachable_home
+from agent.cli.client import reachable_home
 from agent.config import Config, ConfigError, HomePaths, load_config
 from agent.errors import HomeError
 
@@ -67,7 +67,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _running_device_ids(args: argparse.Namespace) -> list[str]:
     """Device ids of the running daemon, if any (a device at a new IP is not "new")."""
-    from agent.client import DaemonUnreachable, api
+    from agent.cli.client import DaemonUnreachable, api
 
     try:
         paths = reachable_home(HomePaths.from_env(args.home))

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from agent.client import DaemonUnreachable, api, reachable_home
+from agent.cli.client import DaemonUnreachable, api, reachable_home
 from agent.config import EX_CONFIG, Config, ConfigError, HomePaths, load_config
 
 
@@ -51,7 +51,7 @@ def load_or_exit(paths: HomePaths) -> Config:
 
 def run_init(args: argparse.Namespace) -> int:
     """Create the home folder."""
-    from agent.init import install_defaults
+    from agent.cli.init import install_defaults
 
     paths = _paths(args)
     written = install_defaults(paths, overwrite=args.force)
@@ -206,7 +206,7 @@ def run_devices(args: argparse.Namespace) -> int:
 
 def run_doctor(args: argparse.Namespace) -> int:
     """Check config, connections, optional parts; exit 78 on a bad config, 1 on failures."""
-    from agent.doctor import run_checks
+    from agent.cli.doctor import run_checks
 
     paths = reachable_home(_paths(args))
     print(f"home folder: {paths.root}")

@@ -137,7 +137,7 @@ async def run_checks(config: Config) -> list[Check]:
     except RuntimeError as err:
         results.append(Check("vision", False, str(err)))
     try:
-        from agent.cli_messaging import channel_checks
+        from agent.cli.messaging import channel_checks
 
         for name, ok, detail in await _maybe_await(channel_checks(config)):
             results.append(Check(name, ok, detail))
