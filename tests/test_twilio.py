@@ -100,12 +100,13 @@ async def test_round_trip_over_whatsapp(
 async def test_round_trip_over_sms(
     fake: TwilioFake, llm: FakeLLM, start_daemon: StartDaemon
 ) -> None:
-    llm.script("Done.")
+    # Not "Done.": a claim with no command behind it would be corrected (honest replies).
+    llm.script("Which lights do you mean?")
     daemon = await start(start_daemon, fake, llm)
     phone = phone_for(fake, daemon, channel="sms")
     assert await phone.send("lights off please") == 200
     reply = (await eventually(phone.replies))[0]
-    assert (reply.body, reply.to, reply.from_) == ("Done.", OWNER, HOUSE)
+    assert (reply.body, reply.to, reply.from_) == ("Which lights do you mean?", OWNER, HOUSE)
 
 
 async def test_empty_twiml_answer(

@@ -73,6 +73,8 @@ class Brain:
                 self.system_prompt,
                 memory=lambda: rt.service("memory"),
                 timezone=rt.config.home.timezone,
+                kind_of=self._kind_of,
+                english=rt.config.home.language == "en",
             )
         rt.services["policy"] = self.policy
         rt.services["brain"] = self
@@ -98,6 +100,11 @@ class Brain:
             "problem": self.provider_problem,
             "prefer_local": self.config.prefer_local,
         }
+
+    def _kind_of(self, name: str) -> str | None:
+        """The kind of the device with this name (for "2 of 3 lights off")."""
+        device = next((d for d in self.rt.home.devices() if d.name == name), None)
+        return device.kind.value if device is not None else None
 
     # -- the contract ------------------------------------------------------------------
 

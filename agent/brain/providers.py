@@ -2,20 +2,28 @@
 
 Messages and tool schemas use the OpenAI chat format throughout the brain; the
 Anthropic provider translates at its boundary. Vendor errors become `LLMError`
-with a `kind` (auth, unreachable, no_tools, not_found, rate_limited, bad_request)
-and one sentence the owner can act on.
+with a `kind` (auth, quota, unreachable, no_tools, not_found, rate_limited,
+bad_request) and one sentence the owner can act on. Tool calls that a local
+server left as text in the reply are parsed here (see `textcalls`), so the
+loop only ever sees `tool_calls`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent.brain.config import BrainConfig
+from agent.brain.textcalls import extract_calls
 
 log = logging.getLogger(__name__)
+
+
+# Errors that the next call will hit again: they open the brain's breaker.
+PERSISTENT_KINDS = frozenset({"auth", "quota", "no_tools", "not_found"})
 
 
 class LLMError(Exception):
@@ -24,6 +32,11 @@ class LLMError(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+    @property
+    def persistent(self) -> bool:
+        """Whether retrying soon is pointless (bad key, no quota, no tool support...)."""
+        return self.kind in PERSISTENT_KINDS
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,16 @@ class Completion:
     text: str | None
     tool_calls: list[ToolCallRequest] = field(default_factory=list)
     prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    # "stop", "tool_calls", "length" (cut off by max_tokens or the context)...
+    finish_reason: str | None = None
+    # The calls were parsed out of the text (the server did not parse them).
+    calls_from_text: bool = False
+
+    @property
+    def cut_off(self) -> bool:
+        """Whether the answer stopped at the length limit."""
+        return self.finish_reason in ("length", "max_tokens")
 
     def assistant_message(self) -> dict[str, Any]:
         """This answer as an OpenAI-format assistant message (for the history)."""
@@ -129,7 +152,11 @@ class OpenAIProvider:
                 f"The LLM server at {where} does not know model {self.model!r} "
                 f"(check brain.model): {_message(err)}",
             ) from None
-        except openai.RateLimitError:
+        except openai.RateLimitError as err:
+            if _code(err) == "insufficient_quota":
+                raise LLMError(
+                    "quota", f"The LLM account at {where} is out of quota: {_message(err)}"
+                ) from None
             raise LLMError(
                 "rate_limited", "The LLM server is rate limiting us; try later."
             ) from None
@@ -149,14 +176,22 @@ class OpenAIProvider:
             raise LLMError("bad_request", f"The LLM server said: {text}") from None
         if not response.choices:
             raise LLMError("bad_response", "The LLM server sent an empty answer.")
-        message = response.choices[0].message
+        choice = response.choices[0]
+        message = choice.message
         calls = [
-            ToolCallRequest(c.id, c.function.name, c.function.arguments or "")
+            ToolCallRequest(c.id or _call_id(), c.function.name, c.function.arguments or "")
             for c in message.tool_calls or []
             if getattr(c, "function", None) is not None
         ]
-        usage = response.usage.prompt_tokens if response.usage else None
-        return Completion(message.content, calls, usage)
+        usage = response.usage
+        completion = Completion(
+            message.content,
+            calls,
+            usage.prompt_tokens if usage else None,
+            usage.completion_tokens if usage else None,
+            choice.finish_reason,
+        )
+        return with_text_calls(completion, tools)
 
     async def close(self) -> None:
         """Close the HTTP client."""
@@ -226,7 +261,13 @@ class AnthropicProvider:
                 texts.append(block.text)
             elif block.type == "tool_use":
                 calls.append(ToolCallRequest(block.id, block.name, json.dumps(block.input)))
-        return Completion("".join(texts) or None, calls, response.usage.input_tokens)
+        return Completion(
+            "".join(texts) or None,
+            calls,
+            response.usage.input_tokens,
+            response.usage.output_tokens,
+            response.stop_reason,
+        )
 
     async def close(self) -> None:
         """Close the HTTP client."""
@@ -283,6 +324,35 @@ def to_anthropic(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, An
             text = content if isinstance(content, str) else json.dumps(content)
             add("user", {"type": "text", "text": text})
     return "\n\n".join(system_parts), out
+
+
+def with_text_calls(completion: Completion, tools: list[dict[str, Any]] | None) -> Completion:
+    """The completion with tool calls written as text moved into `tool_calls`."""
+    if completion.tool_calls or not tools or not completion.text:
+        return completion
+    names = [t["function"]["name"] for t in tools]
+    text, found = extract_calls(completion.text, names)
+    if not found:
+        return completion
+    log.info("model wrote %d tool call(s) as text; parsed them", len(found))
+    completion.text = text or None
+    completion.tool_calls = [ToolCallRequest(_call_id(), c.name, c.arguments) for c in found]
+    completion.calls_from_text = True
+    return completion
+
+
+def _call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:12]}"
+
+
+def _code(err: Exception) -> str | None:
+    body = getattr(err, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("code"), str):
+            return str(inner["code"])
+    code = getattr(err, "code", None)
+    return code if isinstance(code, str) else None
 
 
 def _message(err: Exception) -> str:

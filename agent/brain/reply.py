@@ -15,7 +15,9 @@ class Reply:
     `path` says who understood it (the local fast path, the LLM, or nobody);
     `actions` lists tool calls with their results; `confirmation` is set when a
     high-risk command waits for the owner's one-time code; `media` holds file
-    paths of images to send along (camera snapshots).
+    paths of images to send along (camera snapshots). `usage` counts the LLM
+    calls and tokens the turn spent; `corrected` says the house replaced the
+    model's words because they claimed something the turn did not do.
     """
 
     text: str
@@ -23,6 +25,8 @@ class Reply:
     actions: list[dict[str, Any]] = field(default_factory=list)
     confirmation: dict[str, Any] | None = None
     media: list[str] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    corrected: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the documented `homeclaw ask --json` object."""

@@ -22,7 +22,10 @@ Reply values accepted by `script`, `rule` and `default`:
 - `ToolCalls` (from `tool_call(...)` / `tool_calls(...)`): one or more calls,
   with arguments as a dict or as a raw (possibly malformed) JSON string;
 - `Failure(status, message)`: an HTTP error in OpenAI's error shape;
-- `Reply(text=..., calls=[...], delay=...)`: the general form.
+- `Raw(status, body)`: exact bytes, as a real server sent them (Ollama's 400
+  "does not support tools", llama.cpp's 500 without --jinja...);
+- `Reply(text=..., calls=[...], delay=..., finish_reason=...)`: the general
+  form (`finish_reason="length"` for an answer cut off by max_tokens).
 A rule returning None passes to the next rule, then to the script queue,
 then to the default reply.
 """
@@ -59,6 +62,7 @@ class Reply:
     calls: tuple[Call, ...] = ()
     delay: float = 0.0
     prompt_tokens: int | None = None
+    finish_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,17 @@ class Failure:
     code: str | None = None
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A reply sent byte for byte (status, body, content type), whatever the route."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
 ToolCalls = Reply
-ReplyLike = str | Reply | Failure
+ReplyLike = str | Reply | Failure | Raw
 Rule = Callable[[dict[str, Any]], "ReplyLike | Awaitable[ReplyLike | None] | None"]
 
 
@@ -229,6 +242,8 @@ class FakeLLM:
         self.requests.append(body)
         self.api_keys.append(request.headers.get("Authorization", "").removeprefix("Bearer "))
         reply = await self._decide(body)
+        if isinstance(reply, Raw):
+            return _raw(reply)
         if isinstance(reply, Failure):
             return _error(reply.status, reply.message, reply.type, reply.code)
         if isinstance(reply, str):
@@ -251,7 +266,7 @@ class FakeLLM:
         ]
         if calls:
             message["tool_calls"] = calls
-        finish = "tool_calls" if calls else "stop"
+        finish = reply.finish_reason or ("tool_calls" if calls else "stop")
         prompt_tokens = reply.prompt_tokens or len(json.dumps(body)) // 4
         completion_tokens = len(json.dumps(message)) // 4
         completion_id = f"chatcmpl-{next(self._ids)}"
@@ -311,6 +326,8 @@ class FakeLLM:
             or request.headers.get("Authorization", "").removeprefix("Bearer ")
         )
         reply = await self._decide(body)
+        if isinstance(reply, Raw):
+            return _raw(reply)
         if isinstance(reply, Failure):
             kind = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}
             return _anthropic_error(reply.status, reply.message, kind.get(reply.status))
@@ -355,6 +372,12 @@ class FakeLLM:
         return web.json_response(
             {"object": "list", "data": [{"id": self.model, "object": "model", "owned_by": "fake"}]}
         )
+
+
+def _raw(reply: Raw) -> web.Response:
+    return web.Response(
+        status=reply.status, body=reply.body, headers={"Content-Type": reply.content_type}
+    )
 
 
 def _anthropic_error(status: int, message: str, kind: str | None = None) -> web.Response:

@@ -9,6 +9,7 @@ structured result `{"error": kind, "detail": ...}` for the model, never a crash.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import inspect
 import json
 import logging
@@ -140,7 +141,10 @@ class ToolRegistry:
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[param.name] = (hints.get(param.name, Any), default)
         model = create_model(  # type: ignore[call-overload]
-            f"{tool_name}_args", __config__=ConfigDict(extra="forbid"), **fields
+            f"{tool_name}_args",
+            # Small models write 21 where a name is expected ("set scene 21"): take it.
+            __config__=ConfigDict(extra="forbid", coerce_numbers_to_str=True),
+            **fields,
         )
         tool = Tool(tool_name, doc, fn, model, timeout)
         self.tools[tool_name] = tool
@@ -162,14 +166,25 @@ class ToolRegistry:
         """Validate arguments and run a tool; every failure becomes a structured result."""
         tool = self.tools.get(name)
         if tool is None:
-            return ToolResult(False, error="unknown_tool", detail=f"There is no tool {name!r}.")
+            near = difflib.get_close_matches(name, list(self.tools), n=3, cutoff=0.5)
+            hint = f" Did you mean {' or '.join(near)}?" if near else ""
+            return ToolResult(
+                False,
+                error="unknown_tool",
+                detail=f"There is no tool {name!r}.{hint} Use only the tools you were given.",
+            )
         if isinstance(arguments, str):
             try:
                 arguments = json.loads(arguments or "{}")
+                if isinstance(arguments, str):
+                    # Arguments encoded twice (a JSON string holding the JSON object): unwrap once.
+                    arguments = json.loads(arguments or "{}")
             except json.JSONDecodeError as err:
                 return ToolResult(
                     False, error="bad_arguments", detail=f"Arguments are not JSON: {err}"
                 )
+        if arguments is None:
+            arguments = {}
         if not isinstance(arguments, dict):
             return ToolResult(
                 False, error="bad_arguments", detail="Arguments must be a JSON object."
