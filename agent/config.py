@@ -91,6 +91,10 @@ class WebSection(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8321, ge=0, le=65535)
     public_url: str | None = None
+    # Seconds a client has to send a request's headers, and again its body.
+    request_timeout: float = Field(default=15.0, gt=0, le=600)
+    # Open connections at most; the systemd units' LimitNOFILE leaves room for them.
+    max_connections: int = Field(default=1024, ge=16, le=65536)
 
     @property
     def loopback_only(self) -> bool:

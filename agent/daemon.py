@@ -21,6 +21,7 @@ from agent.messaging.people import People
 from agent.runtime import Component, Runtime
 from agent.store import Store
 from agent.supervise import Supervisor
+from agent.web.limits import CONNECTIONS, ConnectionGuard, body_deadline, fit_file_limit
 from integrations.base import Integration
 
 log = logging.getLogger("homeclaw")
@@ -139,8 +140,22 @@ class Daemon:
                 log.exception("component %s failed to start; running without it", component.name)
                 rt.supervisor.set_status(f"component:{component.name}", "failed", str(err))
                 self.components.remove(component)
-        self.runner = web.AppRunner(rt.app, access_log=None, shutdown_timeout=2.0)
+        limits = rt.config.web
+        guard = ConnectionGuard(fit_file_limit(limits.max_connections))
+        rt.app[CONNECTIONS] = guard
+        rt.app.middlewares.insert(0, body_deadline(limits.request_timeout))
+        rt.services["connections"] = guard
+        # aiohttp's keep-alive timer also runs from the moment a connection opens, so
+        # it is the header timeout: a connection without a complete request is closed.
+        self.runner = web.AppRunner(
+            rt.app,
+            access_log=None,
+            shutdown_timeout=2.0,
+            keepalive_timeout=limits.request_timeout,
+        )
         await self.runner.setup()
+        assert self.runner.server is not None
+        guard.install(self.runner.server)
         site = web.TCPSite(self.runner, rt.config.web.host, rt.config.web.port)
         await site.start()
         port = self.runner.addresses[0][1] if self.runner.addresses else rt.config.web.port
