@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from agent.brain.budget import GuardedProvider, LLMGuard
 from agent.brain.device_tools import register_device_tools
 from agent.brain.history import History
 from agent.brain.local import LocalPath, PhraseHandler
@@ -64,7 +65,16 @@ class Brain:
         # Each owns its SQLite tables (migrations are local and quick).
         self.policy = Policy(rt.store, rt.home, self.config)
         self.history = History(rt.store)
+        self.guard = LLMGuard(
+            rt.store,
+            daily_tokens=self.config.daily_token_budget,
+            breaker_after=self.config.breaker_after,
+            breaker_cooldown=self.config.breaker_cooldown_minutes * 60,
+            timezone=rt.config.home.timezone,
+        )
         if self.provider is not None:
+            # Every user of brain.provider (turns, the heartbeat's judge) is counted here.
+            self.provider = GuardedProvider(self.provider, self.guard)
             self.loop = AgentLoop(
                 self.provider,
                 rt.tools,
@@ -99,6 +109,7 @@ class Brain:
             "model": getattr(self.provider, "model", None),
             "problem": self.provider_problem,
             "prefer_local": self.config.prefer_local,
+            "llm": self.guard.report(),
         }
 
     def _kind_of(self, name: str) -> str | None:
@@ -173,6 +184,13 @@ class Brain:
             local = await self.local.handle(msg, ctx, can_hand_over=self.loop is not None)
             if local is not None:
                 return self._remember(conversation, msg, local)
+        blocked = self.guard.blocked() if self.loop is not None else None
+        if blocked is not None:
+            # Budget spent or breaker open: the house keeps working locally and says why.
+            local = await self.local.handle(msg, ctx, can_hand_over=False)
+            if local is not None:
+                return self._remember(conversation, msg, local)
+            return Reply(self.soul.reply("llm_down", problem=blocked), "none")
         if self.loop is not None:
             if self.rt.config.home.language == "en" and not untrusted:
                 ctx.extras["owner_text"] = msg.text

@@ -26,6 +26,11 @@ class BrainConfig(Section):
     context_tokens: int = Field(default=16000, ge=1000)
     rate_limit_per_minute: int = Field(default=30, ge=1)
     confirmation_seconds: int = Field(default=120, ge=30, le=900)
+    # Tokens (prompt + completion) the LLM may spend per day; None: no limit.
+    daily_token_budget: int | None = Field(default=None, ge=1000)
+    # Persistent errors (bad key, no quota, no tool support) in a row that pause the LLM.
+    breaker_after: int = Field(default=3, ge=1, le=100)
+    breaker_cooldown_minutes: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")
     def _model_named(self) -> BrainConfig:

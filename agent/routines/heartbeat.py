@@ -102,7 +102,9 @@ class Heartbeat:
         self._started = clock().timestamp()
         # When each (device, state field) last changed, for "on for more than 4 hours".
         self._changed: dict[str, float] = store.get_json("heartbeat:changed", {}) or {}
-        self._judged: dict[str, str] = {}
+        # What the model last read per concern: kept across restarts, so starting the
+        # daemon again does not pay for judgements of a house that has not changed.
+        self._judged: dict[str, str] = store.get_json("heartbeat:judged", {}) or {}
         self._available: dict[str, bool] = {}
         store.migrate("routines_heartbeat", MIGRATIONS)
 
@@ -249,6 +251,7 @@ class Heartbeat:
             log.warning("heartbeat: judging %r failed: %s", concern.text, err)
             return None
         self._judged[concern.text] = fingerprint
+        self.store.put_json("heartbeat:judged", self._judged)
         if not verdict:
             return None
         key = hashlib.sha1(f"{concern.text}|llm".encode()).hexdigest()[:16]

@@ -19,6 +19,8 @@ const STYLE = `
 #chat .chat-path { font-size: .7rem; color: var(--muted); margin-left: .4rem; }
 #chat .chat-tries { display: flex; gap: .4rem; flex-wrap: wrap; align-items: center;
   margin-bottom: .6rem; font-size: .85rem; color: var(--muted); }
+#chat .chat-llm { font-size: .8rem; color: var(--muted); margin: 0 0 .5rem; }
+#chat .chat-llm[data-blocked] { color: var(--warn, #b60); }
 #chat .chat-tries button { font-size: .8rem; padding: .15rem .6rem; border-radius: 99px; }
 `;
 
@@ -75,10 +77,12 @@ function mount() {
     });
     tries.append(chip);
   }
+  const llm = el("p", { class: "chat-llm", id: "chat-llm" });
   const panel = el(
     "section",
     { class: "panel chat-panel", id: "chat" },
     el("h2", {}, "Chat"),
+    llm,
     tries,
     log,
     form,
@@ -129,6 +133,27 @@ function mount() {
     code.focus();
   }
 
+  // What the LLM spent today, its budget, and why it is paused (budget, breaker).
+  async function refreshLLM() {
+    const { ok, data } = await call("GET", "/api/health");
+    const brain = ok && data.components && data.components.brain;
+    if (!brain || !brain.llm || brain.provider === "none") {
+      llm.textContent = brain ? "No language model: simple commands are understood locally." : "";
+      return;
+    }
+    const used = brain.llm.prompt_tokens + brain.llm.completion_tokens;
+    const budget = brain.llm.daily_token_budget;
+    let text = `${brain.model}: ${brain.llm.calls} calls, ${used.toLocaleString()} tokens today`;
+    if (budget) text += ` of ${budget.toLocaleString()}`;
+    if (brain.llm.blocked) {
+      text += ` — paused: ${brain.llm.blocked}; simple commands still work.`;
+      llm.dataset.blocked = "";
+    } else {
+      delete llm.dataset.blocked;
+    }
+    llm.textContent = text;
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = input.value.trim();
@@ -148,8 +173,10 @@ function mount() {
     } finally {
       send.disabled = false;
       input.focus();
+      refreshLLM();
     }
   });
+  refreshLLM();
 
   call("GET", `/api/chat?conversation=${encodeURIComponent(CONVERSATION)}`).then(
     ({ status, data }) => {
