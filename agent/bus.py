@@ -77,6 +77,8 @@ class InboundMessage(Event):
     text: str
     msg_id: str
     media: tuple[str, ...] = ()
+    # The room the conversation is in (a wall tablet's, the person's), as an area id.
+    area: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -167,6 +167,21 @@ class Home:
         """Resolve what a person called some devices ("kitchen lights", "downstairs")."""
         return resolve(text, self.devices(), self.areas, kind)
 
+    def find_area(self, text: str) -> str | None:
+        """The id of an area named (id, name or alias, any case), if the home has it."""
+        key = text.strip().lower().replace("_", " ")
+        for area_id, info in self.areas.items():
+            names = (
+                area_id.replace("_", " "),
+                info.name.lower(),
+                *(a.lower() for a in info.aliases),
+            )
+            if key in names:
+                return area_id
+        used = {d.area for d in self._devices.values() if d.area}
+        slug = key.replace(" ", "_")
+        return slug if slug in used else None
+
     def area_name(self, area_id: str | None) -> str:
         """The display name of an area id."""
         if area_id is None:

@@ -181,7 +181,9 @@ class Brain:
                     conversation, msg, Reply(outcome.text, "local", outcome.actions)
                 )
         if self.config.prefer_local or self.loop is None:
-            local = await self.local.handle(msg, ctx, can_hand_over=self.loop is not None)
+            local = await self.local.handle(
+                msg, ctx, can_hand_over=self.loop is not None, area=msg.area
+            )
             if local is not None:
                 return self._remember(conversation, msg, local)
         blocked = self.guard.blocked() if self.loop is not None else None
@@ -200,7 +202,7 @@ class Brain:
                 log.warning("LLM turn failed: %s", err)
                 if not self.config.prefer_local:
                     ctx.extras.pop("owner_text", None)
-                    local = await self.local.handle(msg, ctx, can_hand_over=False)
+                    local = await self.local.handle(msg, ctx, can_hand_over=False, area=msg.area)
                     if local is not None:
                         return local
                 return Reply(self.soul.reply("llm_down", problem=str(err)), "none")
@@ -233,9 +235,20 @@ class Brain:
         conversation = body.get("conversation")
         if conversation is not None and not isinstance(conversation, str):
             return _bad("conversation must be a string")
+        area = body.get("area")
+        if area is not None:
+            if not isinstance(area, str) or not area.strip():
+                return _bad("area must be a string")
+            area = self.rt.home.find_area(area)
+            if area is None:
+                return _bad(f"unknown area {body['area']!r}")
         identity = self.rt.people.identify(channel, "owner")
         msg = InboundMessage(
-            channel=channel, sender="owner", text=text.strip(), msg_id=uuid.uuid4().hex
+            channel=channel,
+            sender="owner",
+            text=text.strip(),
+            msg_id=uuid.uuid4().hex,
+            area=area,
         )
         reply = await self.handle(msg, identity, conversation=conversation)
         return web.json_response(reply.to_json())

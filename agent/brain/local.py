@@ -22,26 +22,18 @@ from typing import TYPE_CHECKING, Any
 from hassil import Intents, TextSlotList, TextSlotValue, recognize_best
 from hassil.expression import TextChunk
 
-from agent.brain.local_answers import answer_state, answer_temperature, describe_action
-from agent.brain.local_data import (
-    EXTRA_SENTENCES,
-    HANDLED,
-    KINDS_OF_DOMAIN,
-    domain_of,
-    plain,
-    tool_for,
-)
-from agent.brain.local_kinds import (
-    KIND_INTENTS,
-    OPENABLE,
-    merge_sentences,
-    on_off_vacuum,
-    plan_vacuum,
-)
-from agent.brain.local_plan import Plan, Unclear, plan_media
-from agent.brain.reply import Reply, action_record
-from agent.devices import Action, Command, Device, Feature, Kind
-from agent.errors import AmbiguousTarget, HomeError, NoSuchDevice
+from agent.brain.local_answers import answer_state, answer_temperature
+from agent.brain.local_compound import split_compound
+from agent.brain.local_data import HANDLED, domain_of, plain
+from agent.brain.local_help import help_text, is_help
+from agent.brain.local_intents import plan_intent
+from agent.brain.local_kinds import KIND_INTENTS, merge_sentences
+from agent.brain.local_plan import CannotDo, Plan, Unclear
+from agent.brain.local_run import combine, execute_plan
+from agent.brain.local_sentences import OWN_INTENTS, merge
+from agent.brain.local_setpoint import Implausible, PendingSetpoints, suggested_plan
+from agent.brain.local_targets import UNKNOWN_AREA, Resolver
+from agent.brain.reply import Reply
 from agent.naming import normalise
 
 if TYPE_CHECKING:
@@ -77,12 +69,10 @@ class LocalPath:
         self._skip_words: list[str] = []
         self._lists: dict[str, Any] = {}
         self._lists_key: Any = None
-        # Spoken name -> device ids. Never Device objects: Home replaces a device's
-        # object on every state change, so a cached one answers with a stale state.
-        self._by_name: dict[str, list[str]] = {}
+        self.resolver = Resolver(home)
+        self.pending = PendingSetpoints()
         self._phrases: dict[str, _Phrases] = {}
         self._phrase_index: dict[str, str] = {}
-        self._floors: dict[str, set[str]] = {}
 
     # -- building ------------------------------------------------------------------
 
@@ -98,15 +88,9 @@ class LocalPath:
                 "no local sentences for language %r; everything goes to the LLM", self.language
             )
             return False
-        data = merge_sentences(data, self.language)
-        wanted = HANDLED | KIND_INTENTS
+        data = merge(merge_sentences(data, self.language), self.language)
+        wanted = HANDLED | KIND_INTENTS | OWN_INTENTS
         data = {**data, "intents": {k: v for k, v in data["intents"].items() if k in wanted}}
-        for intent, extra in EXTRA_SENTENCES.get(self.language, {}).items():
-            if intent in data["intents"]:
-                data["intents"][intent] = {
-                    **data["intents"][intent],
-                    "data": [*data["intents"][intent]["data"], *extra],
-                }
         self._intents = Intents.from_dict(data)
         self._skip_words = list(data.get("skip_words", []))
         # The first match compiles the templates; do it now, not on the owner's time.
@@ -152,9 +136,11 @@ class LocalPath:
                 if not spoken:
                     continue
                 by_name.setdefault(spoken, []).append(device.id)
-                names.append(
-                    TextSlotValue(TextChunk(spoken), spoken, {"domain": domain_of(device)})
-                )
+                context = {"domain": domain_of(device)}
+                names.append(TextSlotValue(TextChunk(spoken), spoken, context))
+                if not spoken.endswith("s"):
+                    # "close the smart curtains" for a device called "Smart curtain".
+                    names.append(TextSlotValue(TextChunk(spoken + "s"), spoken, context))
         areas: list[TextSlotValue] = []
         floors: dict[str, set[str]] = {}
         seen_areas: set[str] = set()
@@ -169,8 +155,8 @@ class LocalPath:
                 seen_areas.add(device.area)
                 areas.append(TextSlotValue(TextChunk(device.area.replace("_", " ")), device.area))
         floor_values = [TextSlotValue(TextChunk(normalise(f.replace("_", " "))), f) for f in floors]
-        self._floors = floors
-        self._by_name = by_name
+        self.resolver.floors = floors
+        self.resolver.by_name = by_name
         self._lists = {
             "name": TextSlotList(name="name", values=names),
             "area": TextSlotList(name="area", values=areas),
@@ -208,196 +194,70 @@ class LocalPath:
                 return self._phrase_index[candidate]
         return None
 
-    def match(self, text: str) -> RecognizeResult | None:
-        """The best matching built-in sentence for a message, if any."""
+    def match(self, text: str, area: str | None = None) -> RecognizeResult | None:
+        """The best matching built-in sentence for a message, if any.
+
+        Sentences that need the speaker's room ("turn on the lights") get the
+        conversation's area, or a placeholder that makes the house ask which room.
+        """
         if not self.load() or self._intents is None:
             return None
         self._refresh_lists()
+        room = area if area is not None else UNKNOWN_AREA
         return recognize_best(
             self.strip_address(text),
             self._intents,
             slot_lists=self._lists,
+            intent_context={"area": {"value": room, "text": self.home.area_name(area)}},
             language=self.language,
             best_slot_name="name",
         )
 
-    def plan(self, text: str) -> Plan | None:
+    def plan(self, text: str, area: str | None = None) -> Plan | None:
         """What a message asks for, or None; raises Unclear for "which one?" cases."""
-        result = self.match(text)
+        result = self.match(text, area)
         if result is None:
             return None
-        return self._plan(result)
+        try:
+            return plan_intent(result, self.resolver, self.units, area)
+        except Implausible as err:
+            err.plan = suggested_plan(result, self.resolver, self.units, area, err)
+            raise
 
-    # -- planning ------------------------------------------------------------------
-
-    def _entity(self, result: RecognizeResult, name: str) -> Any:
-        entity = result.entities.get(name)
-        return None if entity is None else entity.value
-
-    def _one_climate(self, devices: list[Device], result: RecognizeResult) -> list[Device]:
-        """For "set the pool to 84": the area's heater named after it, or ask which one.
-
-        One setpoint rarely suits several heaters (a pool and a spa share an area).
-        """
-        area = self._entity(result, "area")
-        if len(devices) <= 1 or area is None or self._entity(result, "name") is not None:
-            return devices
-        area_name = self.home.area_name(str(area)).lower()
-        named = [d for d in devices if area_name in d.name.lower()]
-        if len(named) == 1:
-            return named
-        listed = ", ".join(d.name for d in devices)
-        raise Unclear(listed, question=True)
-
-    def _targets(self, result: RecognizeResult, kinds: set[Kind] | None = None) -> list[Device]:
-        name = self._entity(result, "name")
-        area = self._entity(result, "area")
-        floor = self._entity(result, "floor")
-        domain = self._entity(result, "domain")
-        device_class = self._entity(result, "device_class")
-        if kinds is None and isinstance(domain, str) and domain in KINDS_OF_DOMAIN:
-            kinds = KINDS_OF_DOMAIN[domain]
-        area_ids: set[str] | None = None
-        if area is not None:
-            area_ids = {str(area)}
-        elif floor is not None:
-            area_ids = self._floors.get(str(floor), set())
-        if name is not None:
-            found = (self.home.find(i) for i in self._by_name.get(str(name), []))
-            devices = [d for d in found if d is not None]
-            if area_ids is not None:
-                devices = [d for d in devices if d.area in area_ids]
-            if kinds:
-                devices = [d for d in devices if d.kind in kinds] or devices
-            if len(devices) > 1:
-                listed = ", ".join(f"{d.name} ({self.home.area_name(d.area)})" for d in devices)
-                raise Unclear(listed, question=True)
-            if not devices:
-                raise Unclear(f"nothing called {name}")
-            return devices
-        devices = [
-            d
-            for d in self.home.devices()
-            if (area_ids is None or d.area in area_ids) and (not kinds or d.kind in kinds)
-        ]
-        if device_class is not None:
-            devices = [
-                d
-                for d in devices
-                if d.device_class == device_class or str(device_class) in d.name.lower()
-            ]
-        if area_ids is None and kinds is None:
-            raise Unclear("no target")
-        if not devices:
-            raise Unclear("no such devices")
-        return devices
-
-    def _plan(self, result: RecognizeResult) -> Plan:
-        intent = result.intent.name
-        target_text = " ".join(
-            e.text for k, e in result.entities.items() if k in ("name", "area", "floor") and e.text
-        )
-        if intent in KIND_INTENTS:
-            return plan_vacuum(intent, result, self._targets, target_text)
-        if intent in ("HassTurnOn", "HassTurnOff"):
-            on = intent == "HassTurnOn"
-            devices = self._targets(result)
-            commands: list[Command] = []
-            kinds = {d.kind for d in devices}
-            vacuum = on_off_vacuum(on, devices)
-            if vacuum is not None:
-                return Plan(intent, devices, vacuum, target_text=target_text)
-            if kinds <= OPENABLE:
-                commands = [
-                    Command(action=Action.OPEN if on else Action.CLOSE),
-                    Command(action=Action.SET_POSITION, position=100 if on else 0),
-                ]
-                # Devices with open/close take the first; position-only ones the second.
-                return Plan(intent, devices, commands, target_text=target_text)
-            if kinds <= {Kind.LOCK}:
-                return Plan(
-                    intent,
-                    devices,
-                    [Command(action=Action.LOCK if on else Action.UNLOCK)],
-                    target_text=target_text,
-                )
-            devices = [
-                d
-                for d in devices
-                if d.kind not in (Kind.LOCK, Kind.COVER, Kind.ALARM, Kind.VACUUM, Kind.VALVE)
-            ]
-            return Plan(
-                intent,
-                devices,
-                [Command(action=Action.TURN_ON if on else Action.TURN_OFF)],
-                target_text=target_text,
-            )
-        if intent == "HassLightSet":
-            devices = self._targets(result, {Kind.LIGHT})
-            brightness = self._entity(result, "brightness")
-            color = self._entity(result, "color")
-            kelvin = self._entity(result, "temperature")
-            if brightness is not None:
-                level = int(brightness)
-                command = (
-                    Command(action=Action.SET_BRIGHTNESS, brightness=level)
-                    if level > 0
-                    else Command(action=Action.TURN_OFF)
-                )
-            elif color is not None:
-                from agent.brain.vocab import COLORS
-
-                if str(color) not in COLORS:
-                    raise Unclear(f"colour {color}")
-                command = Command(action=Action.SET_COLOR, color=COLORS[str(color)])
-            elif kelvin is not None:
-                command = Command(action=Action.SET_COLOR_TEMP, color_temp_k=int(kelvin))
-            else:
-                raise Unclear("no setting")
-            return Plan(intent, devices, [command], target_text=target_text)
-        if intent == "HassClimateSetTemperature":
-            from agent.brain.vocab import to_celsius
-
-            devices = self._one_climate(self._targets(result, {Kind.CLIMATE}), result)
-            value = float(self._entity(result, "temperature"))
-            celsius = to_celsius(value, self.units)
-            if not -20 <= celsius <= 60:
-                raise Unclear(f"temperature {value}")
-            return Plan(
-                intent,
-                devices,
-                [Command(action=Action.SET_TEMPERATURE, temperature_c=celsius)],
-                target_text=target_text,
-            )
-        if intent == "HassSetPosition":
-            devices = self._targets(result, set(OPENABLE))
-            position = int(self._entity(result, "position"))
-            return Plan(
-                intent,
-                devices,
-                [Command(action=Action.SET_POSITION, position=position)],
-                target_text=target_text,
-            )
-        if intent in ("HassGetState", "HassClimateGetTemperature"):
-            wanted = {Kind.CLIMATE, Kind.SENSOR} if intent == "HassClimateGetTemperature" else None
-            devices = self._targets(result, wanted)
-            response = result.response or "one"
-            return Plan(
-                intent,
-                devices,
-                query=response,
-                state=self._entity(result, "state"),
-                target_text=target_text,
-            )
-        devices = self._targets(result, {Kind.SPEAKER})
-        return plan_media(intent, devices, lambda name: self._entity(result, name), target_text)
+    def plans(self, text: str, area: str | None = None) -> list[Plan]:
+        """One plan, or one per part of "do this and that" when every part is understood."""
+        whole = self.plan(text, area)
+        if whole is not None:
+            return [whole]
+        parts = split_compound(self.strip_address(text))
+        if len(parts) < 2:
+            return []
+        found: list[Plan] = []
+        for part in parts:
+            try:
+                plan = self.plan(part, area)
+            except Unclear:
+                return []
+            if plan is None:
+                return []
+            found.append(plan)
+        return found
 
     # -- handling ------------------------------------------------------------------
 
     async def handle(
-        self, msg: InboundMessage, ctx: ToolContext, *, can_hand_over: bool
+        self,
+        msg: InboundMessage,
+        ctx: ToolContext,
+        *,
+        can_hand_over: bool,
+        area: str | None = None,
     ) -> Reply | None:
-        """Answer a message locally, or return None to hand it to the LLM."""
+        """Answer a message locally, or return None to hand it to the LLM.
+
+        `area` is the room the conversation is in (a tablet's, a person's): it
+        resolves "the lights" and "what's the temperature?".
+        """
         self.soul.refresh()
         custom = self.match_phrase(msg.text)
         if custom is not None:
@@ -405,67 +265,46 @@ class LocalPath:
             reply.path = "local"
             return reply
         started = time.perf_counter()
+        pending = self.pending.take(ctx.conversation, msg.text)
+        if pending is not None:
+            return await execute_plan(pending, ctx, self.soul, self.units)
+        if is_help(plain(self.strip_address(msg.text))):
+            return Reply(self.soul.reply("state", answer=help_text(self.home, self.units)), "local")
         try:
-            plan = self.plan(msg.text)
+            plans = self.plans(msg.text, area)
+        except Implausible as err:
+            if err.suggested_c is not None:
+                self.pending.ask(ctx.conversation, err.plan)
+            return Reply(str(err), path="local")
+        except CannotDo as err:
+            return Reply(self.soul.reply("failed", problem=str(err)), path="local")
         except Unclear as err:
+            if err.room:
+                return Reply(self.soul.reply("room"), path="local")
             if err.question and not can_hand_over:
                 return Reply(self.soul.reply("which", options=str(err)), path="local")
             log.debug("local path unsure (%s); handing over", err)
             return None
-        if plan is None:
+        if not plans:
             return None
-        if plan.query is not None:
-            if plan.intent == "HassClimateGetTemperature":
-                answer = answer_temperature(plan.devices, self.units, self.home)
-            else:
-                answer = answer_state(plan.devices, plan.query, plan.state, self.units)
-            if answer is None:
-                return None
-            return Reply(self.soul.reply("state", answer=answer), path="local")
-        reply = await self._execute(plan, ctx)
-        log.info("local path: %s in %.1f ms", plan.intent, (time.perf_counter() - started) * 1000)
+        replies = [await self._run(plan, ctx) for plan in plans]
+        if any(r is None for r in replies):
+            return None
+        reply = combine([r for r in replies if r is not None])
+        log.info(
+            "local path: %s in %.1f ms",
+            "+".join(p.intent for p in plans),
+            (time.perf_counter() - started) * 1000,
+        )
         return reply
 
-    async def _execute(self, plan: Plan, ctx: ToolContext) -> Reply:
-        from agent.brain.device_tools import run_commands
-
-        # Covers get either open/close or a position, whichever they support.
-        commands = plan.commands
-        if len(commands) == 2 and commands[1].action == Action.SET_POSITION:
-            with_open = [d for d in plan.devices if Feature.OPEN_CLOSE in d.features]
-            without = [d for d in plan.devices if d not in with_open]
-            groups = [(with_open, [commands[0]]), (without, [commands[1]])]
+    async def _run(self, plan: Plan, ctx: ToolContext) -> Reply | None:
+        if plan.query is None:
+            return await execute_plan(plan, ctx, self.soul, self.units)
+        if plan.intent == "HassClimateGetTemperature":
+            answer = answer_temperature(plan.devices, self.units, self.home)
         else:
-            groups = [(plan.devices, commands)]
-        tool = tool_for(commands[0])
-        args = {"target": plan.target_text or ", ".join(d.name for d in plan.devices)}
-        actions: list[dict[str, Any]] = []
-        done: list[str] = []
-        problems: list[str] = []
-        confirmation = None
-        for devices, group_commands in groups:
-            if not devices:
-                continue
-            try:
-                result = await run_commands(ctx, devices, group_commands)
-            except (HomeError, NoSuchDevice, AmbiguousTarget) as err:
-                actions.append(
-                    action_record(tool, args, False, {"error": err.kind, "detail": str(err)})
-                )
-                problems.append(str(err))
-                continue
-            actions.append(action_record(tool, args, True, result))
-            done.extend(result.get("done", {}))
-            problems.extend(f["detail"] for f in result.get("failed", []))
-            if "confirmation" in ctx.extras:
-                confirmation = ctx.extras.pop("confirmation")
-        if confirmation is not None:
-            return Reply(confirmation.prompt, "local", actions, confirmation.to_json())
-        what = describe_action(done, group_commands[0] if done else commands[0], self.units)
-        if done and problems:
-            text = self.soul.reply("partial", what=what, problem="; ".join(problems))
-        elif done:
-            text = self.soul.reply("done", what=what)
-        else:
-            text = self.soul.reply("failed", problem="; ".join(problems) or "nothing could do that")
-        return Reply(text, "local", actions)
+            answer = answer_state(plan.devices, plan.query, plan.state, self.units)
+        if answer is None:
+            return None
+        return Reply(self.soul.reply("state", answer=answer), path="local")

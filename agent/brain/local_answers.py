@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from agent.home import Home
 
 
+# A question about which devices names them all, up to this many ("which lights are on?").
+LISTED = 12
+
+
 def names(items: list[str], noun: str = "devices", most: int = 4) -> str:
     """ "A", "A and B", "A, B and C", or "5 devices" for lists longer than `most`."""
     if len(items) > most:
@@ -84,6 +88,8 @@ def _matches(device: Device, state: Any) -> bool | None:
         return is_open == (state == "open")
     if state in ("opening", "closing"):
         return s.moving == state
+    if state in ("playing", "paused"):
+        return None if s.playback is None else s.playback == state
     if state in ("detected", "occupied", "motion"):
         return s.motion
     return None
@@ -105,16 +111,17 @@ def answer_state(devices: list[Device], query: str, state: Any, units: str) -> s
         phrase = state_phrase(device, units)
         return f"Yes, {device.name} is {state}." if yes else f"No, {device.name} is {phrase}."
     if query == "any":
-        return f"Yes: {names(yes)}." if yes else f"No, none are {state}."
+        return f"Yes: {names(yes, most=LISTED)}." if yes else f"No, none are {state}."
     if query == "all":
         if not no:
             return f"Yes, all {len(yes)} are {state}."
         verb = "is" if len(no) == 1 else "are"
-        return f"No: {names([d.name for d in no])} {verb} not {state}."
+        return f"No: {names([d.name for d in no], most=LISTED)} {verb} not {state}."
     if query == "which":
-        return f"{state.capitalize()}: {names(yes)}." if yes else f"None are {state}."
+        listed = names(yes, most=LISTED)
+        return f"{state.capitalize()}: {listed}." if yes else f"None are {state}."
     if query == "how_many":
-        return f"{len(yes)}: {names(yes)}." if yes else f"None are {state}."
+        return f"{len(yes)}: {names(yes, most=LISTED)}." if yes else f"None are {state}."
     return None
 
 

@@ -1,11 +1,10 @@
-"""Sentence data for the local fast path: which intents it handles, the extra
-phrasings it adds to the community sentences, and how device kinds map to
-Home Assistant's domains (the sentences' requirements speak in domains)."""
+"""Sentence data for the local fast path: which intents it handles and how device
+kinds map to Home Assistant's domains (the sentences' requirements speak in domains).
+Our own phrasings live in `local_sentences`."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from agent.devices import Action, Command, Device, Kind
 
@@ -26,65 +25,6 @@ HANDLED = {
     "HassMediaPlayerMute",
     "HassMediaPlayerUnmute",
     "HassMediaSearchAndPlay",
-}
-# Phrasings people use that the community sentences lack (English only).
-EXTRA_SENTENCES: dict[str, dict[str, list[dict[str, Any]]]] = {
-    "en": {
-        # "set the pool to 84": an area standing for its one heater or thermostat.
-        "HassClimateSetTemperature": [
-            {
-                "sentences": [
-                    "<set> [<the>] {area} [temperature] to {temperature} [degrees]",
-                    "(heat|warm) [up] [<the>] {area} to {temperature} [degrees]",
-                ],
-                "slots": {"domain": "climate"},
-            },
-        ],
-        "HassLightSet": [
-            {
-                "sentences": [
-                    "(dim|brighten|lower|raise) [(<all>|<the>)] {area} <light> to "
-                    "{brightness}[([ ]%)| percent]",
-                    "(dim|brighten|lower|raise) [(<all>|<the>)] <light> <in> [<the>] {area} to "
-                    "{brightness}[([ ]%)| percent]",
-                ],
-                "slots": {"domain": "light"},
-            },
-            {
-                "sentences": [
-                    "(dim|brighten) [<the>] {name} [<light>] to {brightness}[([ ]%)| percent]",
-                    "<turn> [<the>] {name} [<light>] (up|down) to {brightness}[([ ]%)| percent]",
-                ],
-                "requires_context": {"domain": ["light"]},
-            },
-            {
-                "sentences": [
-                    "(dim|brighten) [(<all>|<the>)] {floor} [floor] <light> to "
-                    "{brightness}[([ ]%)| percent]",
-                ],
-                "slots": {"domain": "light"},
-            },
-            {
-                "sentences": ["[<set>] [(<all>|<the>)] {area} <light> [to] {color}"],
-                "slots": {"domain": "light"},
-            },
-            {
-                "sentences": [
-                    "[<set>] [<the>] {name} [<light>] to {color_temperature_names:temperature}",
-                    "make [<the>] {name} [<light>] {color_temperature_names:temperature}",
-                ],
-                "requires_context": {"domain": ["light"]},
-            },
-            {
-                "sentences": [
-                    "[<set>] [(<all>|<the>)] {area} <light> to "
-                    "{color_temperature_names:temperature}",
-                    "make [(<all>|<the>)] {area} <light> {color_temperature_names:temperature}",
-                ],
-                "slots": {"domain": "light"},
-            },
-        ],
-    }
 }
 DOMAINS: dict[Kind, str] = {
     Kind.LIGHT: "light",

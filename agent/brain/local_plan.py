@@ -14,9 +14,15 @@ from agent.errors import HomeError
 class Unclear(Exception):
     """The match cannot be acted on confidently: hand over (or ask back)."""
 
-    def __init__(self, message: str, question: bool = False) -> None:
+    def __init__(self, message: str, question: bool = False, room: bool = False) -> None:
         super().__init__(message)
         self.question = question
+        # The sentence needs the speaker's room and none is known: ask which room.
+        self.room = room
+
+
+class CannotDo(Exception):
+    """Understood, but the devices can't do it ("Porch light can't show colours")."""
 
 
 @dataclass
@@ -29,6 +35,19 @@ class Plan:
     query: str | None = None
     state: Any = None
     target_text: str = ""
+    # A device's own command where they differ ("brighter" from each one's level).
+    per_device: dict[str, Command] = field(default_factory=dict)
+
+    def groups(self) -> list[tuple[list[Device], Command]]:
+        """Devices grouped by the command each gets (its own, else the first it supports)."""
+        grouped: dict[str, tuple[list[Device], Command]] = {}
+        for device in self.devices:
+            command = self.per_device.get(device.id) or next(
+                (c for c in self.commands if device.supports(c)), self.commands[0]
+            )
+            key = repr(command.to_json())
+            grouped.setdefault(key, ([], command))[0].append(device)
+        return list(grouped.values())
 
 
 def plan_media(
@@ -70,13 +89,14 @@ def plan_media(
     if intent == "HassSetVolumeRelative":
         step = entity("volume_step")
         delta = 10 if step == "up" else -10 if step == "down" else int(step)
-        plans = [
-            Command(
+        per_device = {
+            d.id: Command(
                 action=Action.SET_VOLUME, volume=max(0, min(100, (d.state.volume or 0) + delta))
             )
-            for d in devices[:1]
-        ]
-        if len(devices) > 1 or not plans:
-            raise Unclear("relative volume on several speakers")
-        return Plan(intent, devices, plans, target_text=target_text)
+            for d in devices
+        }
+        if not per_device:
+            raise Unclear("no speakers")
+        first = per_device[devices[0].id]
+        return Plan(intent, devices, [first], target_text=target_text, per_device=per_device)
     raise Unclear(f"intent {intent}")

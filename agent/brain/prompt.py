@@ -35,6 +35,7 @@ DEFAULT_REPLIES = {
     "partial": "{what}, but {problem}.",
     "failed": "Dobby couldn't: {problem}",
     "which": "Which one do you mean: {options}?",
+    "room": "Which room do you mean?",
     "state": "{answer}",
     "no_llm": (
         "Dobby only understands simple commands on his own (like “turn off the kitchen "

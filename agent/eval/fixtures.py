@@ -128,6 +128,11 @@ def state_fields(domain: str, state: Any, attributes: dict[str, Any], units: str
             out["value"] = "on" if on else "off"
     elif domain == "alarm_control_panel" and text:
         out["alarm_state"] = text
+    elif domain == "vacuum" and text:
+        activities = {"off": "idle", "on": "cleaning", "unavailable": "error"}
+        activity = activities.get(text, text)
+        if activity in ("cleaning", "docked", "returning", "paused", "idle", "error"):
+            out["activity"] = activity
     return out
 
 

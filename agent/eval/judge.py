@@ -18,7 +18,9 @@ from agent.eval.fixtures import FixtureHome
 from agent.eval.oracle import Expect
 
 OUTCOMES = ("correct", "handed_over", "wrong", "not_representable")
-ASKED_BACK = re.compile(r"\b(which one|which room|did you mean|where)\b.*\?", re.I)
+ASKED_BACK = re.compile(
+    r"\b(which one|which room|did you mean|where|what should it be)\b.*\?", re.I
+)
 
 
 @dataclass
@@ -89,7 +91,8 @@ def judge_answer(expected: str, reply: str, home: FixtureHome) -> Verdict:
     Checked: the leading yes/no, every device name the response mentions, every
     number (temperatures in either unit), and the state after "X is ...".
     """
-    want, got = _norm(expected), _norm(reply)
+    # HA shortens long lists ("A, B and 3 more"); naming them all is as good.
+    want, got = _norm(re.sub(r" and \d+ more\b", "", expected)), _norm(reply)
     first = want.split(" ", 1)[0] if want else ""
     if first in ("yes", "no") and not got.startswith(first):
         return Verdict("wrong", f"said {reply!r}, expected {expected!r}")

@@ -110,6 +110,8 @@ def _expected_fields(domain: str, state: Any, attrs: dict[str, Any], units: str)
         return fields
     if domain == "fan":
         return {"on": text == "on"}
+    if domain == "vacuum" and text:
+        return {"activity": text}
     return state_fields(domain, state, {}, units)
 
 
