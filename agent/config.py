@@ -11,9 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,7 +37,6 @@ from integrations.wled.config import WledConfig
 from memory.config import MemoryConfig
 from vision.config import CameraConfig, VisionConfig
 
-EX_CONFIG = 78
 # Keys that may also come from their own file beside config.yaml.
 SIDE_FILES = {"routines": "routines.yaml", "schedules": "routines.yaml"}
 
@@ -153,69 +150,6 @@ class Config(Section):
     routines: list[RoutineConfig] = []
     schedules: list[ScheduleConfig] = []
     heartbeat: HeartbeatConfig = HeartbeatConfig()
-
-
-@dataclass(frozen=True)
-class HomePaths:
-    """Everything a user would back up, in one folder."""
-
-    root: Path
-
-    @classmethod
-    def from_env(cls, override: str | Path | None = None) -> HomePaths:
-        """$HOMECLAW_HOME, or ~/.homeclaw."""
-        raw = override or os.environ.get("HOMECLAW_HOME") or "~/.homeclaw"
-        return cls(Path(raw).expanduser().resolve())
-
-    @property
-    def config(self) -> Path:
-        """The main configuration file."""
-        return self.root / "config.yaml"
-
-    @property
-    def soul(self) -> Path:
-        """The personality, editable markdown."""
-        return self.root / "soul.md"
-
-    @property
-    def database(self) -> Path:
-        """The SQLite store."""
-        return self.root / "homeclaw.db"
-
-    @property
-    def token_file(self) -> Path:
-        """The API token the CLI and dashboard use."""
-        return self.root / "token"
-
-    @property
-    def env_file(self) -> Path:
-        """Optional secrets, KEY=value per line."""
-        return self.root / ".env"
-
-    @property
-    def memory(self) -> Path:
-        """Markdown memory files."""
-        return self.root / "memory"
-
-    @property
-    def snapshots(self) -> Path:
-        """Camera snapshots and keyframes."""
-        return self.root / "snapshots"
-
-    @property
-    def media(self) -> Path:
-        """Inbound media from channels."""
-        return self.root / "media"
-
-    def token(self, create: bool = False) -> str:
-        """The API token (created with mode 600 when asked and missing)."""
-        if not self.token_file.exists():
-            if not create:
-                raise FileNotFoundError(f"no API token at {self.token_file} (run `homeclaw init`)")
-            self.root.mkdir(parents=True, exist_ok=True)
-            self.token_file.write_text(secrets.token_urlsafe(32) + "\n")
-            self.token_file.chmod(0o600)
-        return self.token_file.read_text().strip()
 
 
 # -- loading -------------------------------------------------------------------

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import importlib
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,9 +17,11 @@ from aiohttp import web
 
 from agent.brain.tools import ToolRegistry
 from agent.bus import Bus
-from agent.config import Config, HomePaths
+from agent.config import Config
 from agent.home import Area, DeviceOverride, Home
 from agent.messaging.people import People
+from agent.paths import HomePaths
+from agent.process import PortInUse
 from agent.runtime import Component, Runtime
 from agent.store import Store
 from agent.supervise import Supervisor
@@ -115,8 +119,9 @@ class Daemon:
         return built
 
     async def start(self) -> str:
-        """Start everything; returns the dashboard URL."""
+        """Start everything; returns the dashboard URL (PortInUse when the port is taken)."""
         rt = self.rt
+        _check_port(rt.config.web.host, rt.config.web.port)  # before devices are touched
         for ref in COMPONENTS:
             try:
                 component: Component = _load(ref)(rt)
@@ -157,7 +162,12 @@ class Daemon:
         assert self.runner.server is not None
         guard.install(self.runner.server)
         site = web.TCPSite(self.runner, rt.config.web.host, rt.config.web.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE:
+                raise
+            raise PortInUse(rt.config.web.host, rt.config.web.port) from None
         port = self.runner.addresses[0][1] if self.runner.addresses else rt.config.web.port
         host = rt.config.web.host if rt.config.web.host not in ("0.0.0.0", "::") else "127.0.0.1"
         self.url = f"http://{host}:{port}/"
@@ -183,6 +193,20 @@ class Daemon:
         for integration in self.rt.home.integrations.values():
             await _bounded(f"integration {integration.name}", integration.stop(), 5)
         self.rt.store.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Raise PortInUse when another program listens on the web server's port."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise PortInUse(host, port) from None
+            raise
 
 
 async def _bounded(what: str, step: Awaitable[Any], timeout: float) -> None:

@@ -10,9 +10,10 @@ if TYPE_CHECKING:
 
     from agent.brain.tools import ToolRegistry
     from agent.bus import Bus
-    from agent.config import Config, HomePaths
+    from agent.config import Config
     from agent.home import Home
     from agent.messaging.people import People
+    from agent.paths import HomePaths
     from agent.store import Store
     from agent.supervise import Supervisor
 

@@ -232,8 +232,9 @@ def generated_home(count: int) -> Home:
 
 def all_tools() -> ToolRegistry:
     """The daemon's complete tool set: every component's tools, as `homeclaw run` has them."""
-    from agent.config import HomePaths, load_config
+    from agent.config import load_config
     from agent.daemon import COMPONENTS, _load, build_runtime
+    from agent.paths import HomePaths
 
     root = Path(tempfile.mkdtemp(prefix="homeclaw-bench-"))
     (root / "config.yaml").write_text("home: {name: Bench}\n")

@@ -66,8 +66,9 @@ async def pipeline(vision: dict[str, object], label: str) -> None:
     from ruamel.yaml import YAML
 
     from agent.bus import Notice
-    from agent.config import HomePaths, load_config
+    from agent.config import load_config
     from agent.daemon import Daemon, build_runtime
+    from agent.paths import HomePaths
     from vision.simulator import SimulatedCamera
 
     camera = SimulatedCamera("driveway", frames_per_scene=60)

@@ -43,7 +43,8 @@ HOUSE = "+15550199"
 def child(home: str) -> None:
     """The daemon, with only the messaging bridge (what this bench is about)."""
     import agent.daemon as daemon
-    from agent.config import HomePaths, load_config
+    from agent.config import load_config
+    from agent.paths import HomePaths
 
     daemon.COMPONENTS = ["agent.messaging.bridge:create"]
     paths = HomePaths(Path(home))

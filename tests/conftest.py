@@ -17,9 +17,10 @@ import aiohttp
 import pytest
 from ruamel.yaml import YAML
 
-from agent.config import HomePaths, load_config
+from agent.config import load_config
 from agent.daemon import Daemon, build_runtime
 from agent.demo.simulation import free_port
+from agent.paths import HomePaths
 from agent.runtime import Runtime
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import EX_CONFIG, ConfigError, load_config
+from agent.config import ConfigError, load_config
+from agent.paths import EX_CONFIG
 
 EXAMPLE = Path(__file__).parent.parent / "config" / "homeclaw.example.yaml"
 

@@ -17,8 +17,9 @@ from agent.brain.simulator import FakeLLM, has_tool_results, last_user_text, too
 from agent.brain.tools import ToolContext
 from agent.bus import Notice
 from agent.cli.memory import register
-from agent.config import HomePaths, load_config
+from agent.config import load_config
 from agent.daemon import Daemon, build_runtime
+from agent.paths import HomePaths
 from memory.simulator import FakeEmbeddings
 from memory.store import MEMORY_FILE
 from tests.conftest import write_config

@@ -25,8 +25,9 @@ from agent.brain.local import LocalPath
 from agent.brain.prompt import Soul
 from agent.brain.tools import ToolContext
 from agent.bus import InboundMessage
-from agent.config import HomePaths, load_config
+from agent.config import load_config
 from agent.daemon import Daemon, build_runtime
+from agent.paths import HomePaths
 from agent.routines import EXAMPLE_ROUTINES
 from agent.routines.component import Routines
 from tests.conftest import write_config

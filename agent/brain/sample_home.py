@@ -213,8 +213,9 @@ async def sample_home(bus: Bus | None = None, store: object = None) -> tuple[Hom
 
 async def sample_runtime(root: Path, config: dict[str, Any] | None = None) -> Runtime:
     """A Runtime on a home folder with the demo's devices in memory (no web server)."""
-    from agent.config import Config, HomePaths
+    from agent.config import Config
     from agent.daemon import build_runtime
+    from agent.paths import HomePaths
 
     cfg = Config.model_validate(config or {})
     rt = build_runtime(cfg, HomePaths(root))

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from agent.cli.client import DaemonUnreachable, api
-from agent.config import HomePaths
+from agent.paths import HomePaths
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

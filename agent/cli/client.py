@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from agent.config import ConfigError, HomePaths, load_config
+from agent.paths import HomePaths
 
 
 class DaemonUnreachable(Exception):
@@ -36,6 +36,8 @@ def base_url(paths: HomePaths) -> str:
     url_file = paths.root / "url"
     if url_file.exists():
         return url_file.read_text().strip().rstrip("/")
+    from agent.config import ConfigError, load_config  # only without a url file: keep `ask` quick
+
     try:
         web = load_config(paths.config).web
         host = "127.0.0.1" if web.host in ("0.0.0.0", "::") else web.host

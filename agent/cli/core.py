@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.cli.client import DaemonUnreachable, api, reachable_home
-from agent.config import EX_CONFIG, Config, ConfigError, HomePaths, load_config
+from agent.paths import EX_CONFIG, HomePaths
+
+if TYPE_CHECKING:
+    from agent.config import Config
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +42,8 @@ def _paths(args: argparse.Namespace) -> HomePaths:
 
 def load_or_exit(paths: HomePaths) -> Config:
     """Load the config; on a problem print every error and exit 78 (EX_CONFIG)."""
+    from agent.config import ConfigError, load_config
+
     try:
         return load_config(paths.config)
     except ConfigError as err:
@@ -96,33 +100,57 @@ def run_daemon(args: argparse.Namespace) -> int:
         return EX_CONFIG
     config = load_or_exit(paths)
     setup_logging(config.logging.level, config.logging.json_lines)
-    rt = build_runtime(config, paths)
-    asyncio.run(serve(rt, lambda link: _banner(link, demo=False)))
+    import asyncio  # not at the top: `ask` and `devices` start quicker
+
+    from agent.process import EX_UNAVAILABLE, AlreadyRunning, HomeLock, PortInUse
+
+    try:
+        with HomeLock(paths.root, "run"):
+            rt = build_runtime(config, paths)
+            asyncio.run(serve(rt, lambda link: _banner(link, demo=False)))
+    except (AlreadyRunning, PortInUse) as err:
+        print(f"homeclaw: {err}", file=sys.stderr)
+        return EX_UNAVAILABLE
+    except KeyboardInterrupt:  # Ctrl-C before the daemon's own handler was in place
+        pass
     return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """The daemon plus a simulated home."""
+    from agent.config import ConfigError
     from agent.demo import NotADemoHome, demo_home
     from agent.demo import run_demo as demo_main
     from agent.logs import setup_logging
+    from agent.process import EX_UNAVAILABLE, AlreadyRunning, HomeLock, PortInUse
 
     setup_logging("info")
     paths = demo_home(args.home)
+    lock = HomeLock(paths.root, "demo")
     try:
+        lock.acquire()  # before anything resets the folder another demo may be using
         paths.token(create=True)
         brain = None
         if args.llm:
             brain = {"provider": "openai", "base_url": args.llm, "model": args.model or "default"}
             if os.environ.get("OPENAI_API_KEY"):
                 brain["api_key"] = "${OPENAI_API_KEY}"
+        import asyncio
+
         asyncio.run(demo_main(args.port, lambda link: _banner(link, demo=True), args.home, brain))
+    except (AlreadyRunning, PortInUse) as err:
+        print(f"homeclaw demo: {err}", file=sys.stderr)
+        return EX_UNAVAILABLE
+    except KeyboardInterrupt:  # Ctrl-C before the daemon's own handler was in place
+        pass
     except NotADemoHome as err:
         print(f"homeclaw demo: {err}", file=sys.stderr)
         return 2
     except ConfigError as err:  # the demo writes its own config: this is a bug, say so plainly
         print("homeclaw demo: the generated config is invalid:", *err.problems, sep="\n  ")
         return EX_CONFIG
+    finally:
+        lock.release()
     return 0
 
 
@@ -219,7 +247,20 @@ def run_doctor(args: argparse.Namespace) -> int:
     url_file = paths.root / "url"
     status = f"running at {url_file.read_text()}" if url_file.exists() else "not running"
     print(f"  {'✓' if url_file.exists() else '·'} daemon {status}")
-    checks = asyncio.run(run_checks(config))
+    if not url_file.exists():
+        from agent.process import who_listens
+
+        holder = who_listens(config.web.port)
+        if holder:
+            print(
+                f"  ✗ port {config.web.port} (web.port) is taken by {holder}: "
+                "`homeclaw run` could not listen there"
+            )
+    import asyncio
+
+    from agent.demo import is_demo_home
+
+    checks = asyncio.run(run_checks(config, demo=is_demo_home(paths)))
     for check in checks:
         print(f"  {'✓' if check.ok else '✗'} {check.name}: {check.detail}")
     return 0 if all(c.ok for c in checks) else 1

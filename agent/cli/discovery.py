@@ -11,17 +11,16 @@ the config (or `--interface`). `discover --json` prints
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 import time
-from typing import Any
-
-from ruamel.yaml import YAML
+from typing import TYPE_CHECKING, Any
 
 from agent.cli.client import reachable_home
-from agent.config import Config, ConfigError, HomePaths, load_config
-from agent.errors import HomeError
+from agent.paths import HomePaths
+
+if TYPE_CHECKING:
+    from agent.config import Config
 
 KIND_NAMES = {
     "sonos": "Sonos",
@@ -58,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from agent.config import Config, load_config
+
     # A running `homeclaw demo` keeps its own home: its config says to search loopback.
     paths = reachable_home(HomePaths.from_env(args.home))
     if not paths.config.exists():
@@ -81,6 +82,8 @@ def _running_device_ids(args: argparse.Namespace) -> list[str]:
 def to_yaml(data: Any) -> str:
     """YAML text of a config fragment."""
     out = io.StringIO()
+    from ruamel.yaml import YAML
+
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.dump(data, out)
@@ -103,6 +106,7 @@ def merge_snippets(snippets: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _discover(args: argparse.Namespace) -> int:
+    from agent.config import ConfigError
     from integrations.discovery import describe
     from integrations.discovery_scan import scan
 
@@ -115,6 +119,8 @@ def _discover(args: argparse.Namespace) -> int:
     seconds = args.seconds or config.discovery.scan_seconds
     started = time.monotonic()
     try:
+        import asyncio  # not at the top: `ask` and `devices` start quicker
+
         found = asyncio.run(scan(interfaces, seconds, ssdp=config.discovery.ssdp))
     except OSError as err:
         print(f"homeclaw: cannot search on {interfaces or 'all interfaces'}: {err}")
@@ -188,7 +194,11 @@ def _hue_pair(args: argparse.Namespace) -> int:
             print(f"  still waiting for the button… {seconds_left:.0f} s left", flush=True)
             last_said[0] = time.monotonic()
 
+    from agent.errors import HomeError
+
     try:
+        import asyncio
+
         app_key = asyncio.run(pair(host, timeout, on_waiting=waiting))
     except HomeError as err:
         if args.json:

@@ -119,8 +119,8 @@ def _checks(config: Config) -> list[tuple[str, Callable[[], Awaitable[str]]]]:
     return checks
 
 
-async def run_checks(config: Config) -> list[Check]:
-    """Every check, concurrently, each with its own timeout."""
+async def run_checks(config: Config, *, demo: bool = False) -> list[Check]:
+    """Every check, concurrently, each with its own timeout (`demo`: the simulated home's)."""
     checks = _checks(config)
 
     async def one(name: str, fn: Callable[[], Awaitable[str]]) -> Check:
@@ -139,7 +139,7 @@ async def run_checks(config: Config) -> list[Check]:
     try:
         from agent.cli.messaging import channel_checks
 
-        for name, ok, detail in await _maybe_await(channel_checks(config)):
+        for name, ok, detail in await _maybe_await(channel_checks(config, demo=demo)):
             results.append(Check(name, ok, detail))
     except ImportError:
         pass

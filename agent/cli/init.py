@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from agent.config import HomePaths
+from agent.paths import HomePaths
 
 DEFAULTS = Path(__file__).parent.parent / "defaults"
 # Files copied into a new home (destination name → packaged default).

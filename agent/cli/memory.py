@@ -14,7 +14,7 @@ import urllib.parse
 from typing import Any
 
 from agent.cli.client import DaemonUnreachable, api
-from agent.config import HomePaths
+from agent.paths import HomePaths
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.cli.client import DaemonUnreachable, api
-from agent.config import ConfigError, HomePaths, load_config
+from agent.paths import HomePaths
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,6 +49,8 @@ def _failed(result: Any) -> str | None:
 
 
 def _timezone(args: argparse.Namespace) -> str:
+    from agent.config import ConfigError, load_config
+
     try:
         return load_config(HomePaths.from_env(args.home).config).home.timezone
     except (ConfigError, OSError):

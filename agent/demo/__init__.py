@@ -22,8 +22,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from agent.config import Config, HomePaths, load_config
+from agent.config import Config, load_config
 from agent.demo.simulation import DemoContext, DemoPart, free_port
+from agent.paths import HomePaths
 
 log = logging.getLogger("homeclaw.demo")
 
@@ -101,8 +102,15 @@ class DemoBroker:
                 f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
                 f"log_dest none\nset_tcp_nodelay true\n{same_user}"
             )
+            # Its own session: Ctrl-C in the terminal reaches the demo, which then
+            # stops the broker itself (it still dies with the demo: _die_with_parent).
             self._proc = await asyncio.create_subprocess_exec(
-                exe, "-c", str(conf), stderr=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent
+                exe,
+                "-c",
+                str(conf),
+                stderr=asyncio.subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+                start_new_session=True,
             )
             kind = "mosquitto"
         else:
@@ -132,7 +140,8 @@ class DemoBroker:
     async def stop(self) -> None:
         """Stop the broker."""
         if self._proc is not None:
-            self._proc.terminate()
+            with contextlib.suppress(ProcessLookupError):  # already gone
+                self._proc.terminate()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(5):
                     await self._proc.wait()
@@ -170,9 +179,14 @@ def demo_home(override: str | None = None) -> HomePaths:
     return HomePaths.from_env(Path(override or "~/.homeclaw-demo"))
 
 
+def is_demo_home(paths: HomePaths) -> bool:
+    """Whether a home folder is one `homeclaw demo` wrote (and rewrites on every run)."""
+    return paths.config.exists() and paths.config.read_text().startswith(DEMO_MARKER)
+
+
 def prepare_home(paths: HomePaths) -> None:
     """A fresh demo home: new database each run, the token kept."""
-    if paths.config.exists() and not paths.config.read_text().startswith(DEMO_MARKER):
+    if paths.config.exists() and not is_demo_home(paths):
         raise NotADemoHome(
             f"{paths.root} holds a real homeclaw home; the demo resets its folder on every "
             "run, so give it another one (homeclaw --home /tmp/demo demo)."

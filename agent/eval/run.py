@@ -86,7 +86,8 @@ def daemon_config(home: FixtureHome) -> dict[str, Any]:
 @asynccontextmanager
 async def running(home: FixtureHome, root: Path | None = None) -> AsyncIterator[HomeUnderTest]:
     """A daemon with this home's virtual devices, stopped on exit."""
-    from agent.config import Config, HomePaths
+    from agent.config import Config
+    from agent.paths import HomePaths
 
     with tempfile.TemporaryDirectory(prefix="homeclaw-eval-") as tmp:
         paths = HomePaths(root or Path(tmp))

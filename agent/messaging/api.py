@@ -16,8 +16,8 @@ from aiohttp import web
 from agent.messaging.people import ROLES, Identity, normalise_address, valid_address
 
 if TYPE_CHECKING:
-    from agent.config import HomePaths
     from agent.messaging.bridge import Messaging
+    from agent.paths import HomePaths
 
 CHANNELS = ("sms", "whatsapp", "telegram")
 

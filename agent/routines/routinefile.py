@@ -19,7 +19,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from agent.config import SIDE_FILES, Config, ConfigError, HomePaths, load_config
+from agent.config import SIDE_FILES, Config, ConfigError, load_config
+from agent.paths import HomePaths
 
 HEADER = (
     "Routines and schedules of this home (see config/routines.example.yaml).\n"
