@@ -248,12 +248,20 @@ class SonosIntegration:
     async def _subscribe(self, speaker: Speaker) -> None:
         for name in SERVICES:
             service = getattr(speaker.soco, name)
+            pending = service.subscribe(
+                requested_timeout=self.config.subscription_timeout, auto_renew=True
+            )
             try:
                 async with asyncio.timeout(self.config.request_timeout):
-                    sub = await service.subscribe(
-                        requested_timeout=self.config.subscription_timeout, auto_renew=True
-                    )
-            except Exception as err:  # aiohttp, SoCo or timeout: all mean "not reachable"
+                    # Shielded: SoCo resolves this future from its own task, which
+                    # crashes (an unretrieved InvalidStateError) if we cancel it on a
+                    # timeout or at shutdown. A late subscription is dropped instead.
+                    sub = await asyncio.shield(pending)
+            except BaseException as err:
+                pending.add_done_callback(_drop_late_subscription)
+                if not isinstance(err, Exception):
+                    raise  # cancelled: the daemon is stopping
+                # aiohttp, SoCo or timeout: all mean "not reachable"
                 await self._drop_subscriptions(speaker)
                 raise DeviceUnavailable(
                     f"{speaker.identity.name} refused event subscriptions ({err!r})."
@@ -475,3 +483,17 @@ def _configure_soco(config: SonosConfig) -> None:
 def create(section: SonosConfig, rt: Runtime | None = None) -> SonosIntegration:
     """Build the integration from its config section (no I/O)."""
     return SonosIntegration(section, rt.supervisor if rt is not None else None)
+
+
+def _drop_late_subscription(future: asyncio.Future[Any]) -> None:
+    """Unsubscribe a subscription that completed after we stopped waiting for it."""
+    if future.cancelled() or future.exception() is not None:
+        return
+    with contextlib.suppress(RuntimeError):  # the loop is gone: SoCo cleans up at exit
+        asyncio.get_running_loop().create_task(_quietly_unsubscribe(future.result()))
+
+
+async def _quietly_unsubscribe(sub: Any) -> None:
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(2):
+            await sub.unsubscribe()
