@@ -149,7 +149,9 @@ async def test_unknown_outcome_is_resent_when_provider_has_nothing(
 ) -> None:
     run = Running(tmp_path / "db", fake)
     message_id = run.outbox.enqueue("sms", OWNER, "hello")
-    run.outbox._set(message_id, status="sending", attempts=1, attempt_started=time.time())
+    # Long enough ago that Twilio can no longer accept that attempt late (resend_after).
+    started = time.time() - 121
+    run.outbox._set(message_id, status="sending", attempts=1, attempt_started=started)
     try:
         run.start()
         await eventually(lambda: row_of(run.outbox, message_id)["status"] in ("sent", "delivered"))

@@ -6,9 +6,11 @@ provider id recorded the moment the provider accepts it. A row found in
 `sending` after a crash, or after a send whose outcome is unknown (timeout,
 dropped connection), is reconciled with the provider first (did it accept the
 message?) and only re-sent when the provider says it did not: nothing is lost
-and nothing accepted is sent twice. Senders that cannot look up past messages
-(Telegram) fall back to re-sending, so their guarantee is at-least-once within
-that narrow window.
+and nothing accepted is sent twice. A provider may still accept a request the
+house stopped waiting for, so a sender can say how long that stays possible
+(`resend_after`): until then an unanswered message is only looked for, never
+re-sent. Senders that cannot look up past messages (Telegram) fall back to
+re-sending, so their guarantee is at-least-once within that narrow window.
 
 One supervised loop per channel sender delivers in order, with backoff,
 a per-channel rate limit and a daily budget on paid channels.
@@ -118,7 +120,13 @@ class PermanentSendError(SendError):
 
 
 class ChannelSender(Protocol):
-    """What a channel gives the outbox to deliver its messages."""
+    """What a channel gives the outbox to deliver its messages.
+
+    Optional attributes: `timeout` (seconds the sender itself waits for the
+    provider; the outbox's own limit is then a little longer, so the sender's
+    answer wins) and `resend_after` (seconds after an unanswered send during
+    which the provider may still accept it).
+    """
 
     channels: tuple[str, ...]
     rate_per_minute: int
@@ -393,11 +401,13 @@ class Outbox:
             attempts=row["attempts"],
             created=row["created"],
         )
+        limit = self._limit(lane.sender)
         if row["status"] == "sending":
             # A previous attempt may have reached the provider: ask before re-sending.
-            since = (row["attempt_started"] or row["created"]) - 5
+            attempted = row["attempt_started"] or row["created"]
+            since = attempted - 5
             try:
-                async with asyncio.timeout(self.send_timeout):
+                async with asyncio.timeout(limit):
                     found = await lane.sender.reconcile(message, since)
             except Exception as err:  # the provider cannot be asked now: try again later
                 self._retry_later(message, f"reconcile: {err}", keep_sending=True)
@@ -410,13 +420,21 @@ class Outbox:
                 note = "; ".join(n for n in (found.note, recovered) if n)
                 self._mark_sent(message, Sent(found.provider_id, found.status, found.channel, note))
                 return
+            settled = attempted + float(getattr(lane.sender, "resend_after", 0.0) or 0.0)
+            now = time.time()
+            if found is False and now < settled:
+                # Not there yet, but the provider may still accept the earlier request:
+                # look again later; re-sending now is how a late acceptance goes out twice.
+                wait = max(self.base_delay, (settled - now) / 4)
+                self._set(message.id, next_attempt=min(settled, now + wait))
+                return
         started = time.time()
         self._set(
             message.id, status="sending", attempts=message.attempts + 1, attempt_started=started
         )
         lane.recent.append(started)
         try:
-            async with asyncio.timeout(self.send_timeout):
+            async with asyncio.timeout(limit):
                 sent = await lane.sender.send(message)
         except TimeoutError:
             self._retry_later(message, "timed out", keep_sending=True)
@@ -431,6 +449,11 @@ class Outbox:
             self._retry_later(message, f"{type(err).__name__}: {err}", keep_sending=True)
         else:
             self._mark_sent(message, sent)
+
+    def _limit(self, sender: ChannelSender) -> float:
+        """How long one provider call may take: a little over the sender's own timeout."""
+        own = getattr(sender, "timeout", None)
+        return float(own) + 5.0 if isinstance(own, int | float) and own > 0 else self.send_timeout
 
     def _mark_sent(self, message: Outgoing, sent: Sent) -> None:
         self._set(

@@ -27,7 +27,11 @@ class TwilioConfig(Section):
     rate_per_minute: int = Field(default=30, ge=1, le=6000)
     daily_budget: int | None = Field(default=200, ge=1)
     media_link_ttl: float = Field(default=3600.0, ge=60, le=7 * 86400)
+    # Seconds to wait for Twilio's answer to one request.
     timeout: float = Field(default=15.0, gt=0, le=120)
+    # After a send that got no answer, Twilio may still accept it late: for this many
+    # seconds the house only looks for it at Twilio, and re-sends only after that.
+    resend_after: float = Field(default=120.0, ge=0, le=86400)
 
     @field_validator("sms_from", "whatsapp_from")
     @classmethod
@@ -52,4 +56,6 @@ class TwilioConfig(Section):
     def _has_sender(self) -> TwilioConfig:
         if not (self.sms_from or self.whatsapp_from):
             raise ValueError("set sms_from and/or whatsapp_from (the numbers the house sends from)")
+        if self.resend_after < self.timeout:
+            raise ValueError("resend_after must be at least timeout (a late answer is awaited)")
         return self

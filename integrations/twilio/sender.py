@@ -60,6 +60,9 @@ class TwilioSender:
     ) -> None:
         self.config = config
         self.rate_per_minute = config.rate_per_minute
+        # The twilio SDK's async client ignores its own timeout: it is applied here.
+        self.timeout = config.timeout
+        self.resend_after = config.resend_after
         self.daily_budget = config.daily_budget
         self.media = media
         self.public_url = public_url
@@ -157,7 +160,10 @@ class TwilioSender:
         if base:
             params["status_callback"] = f"{base}/webhooks/twilio/status"
         try:
-            created = await self._twilio().messages.create_async(**params)
+            async with asyncio.timeout(self.timeout):
+                created = await self._twilio().messages.create_async(**params)
+        except TimeoutError:
+            raise AmbiguousSendError(f"Twilio did not answer within {self.timeout:g} s") from None
         except Exception as err:
             raise _translate(err) from err
         if note:
@@ -184,7 +190,8 @@ class TwilioSender:
         candidates = []
         for channel, from_, to in routes:
             try:
-                recent = await self._twilio().messages.list_async(to=to, from_=from_, limit=50)
+                async with asyncio.timeout(self.timeout):
+                    recent = await self._twilio().messages.list_async(to=to, from_=from_, limit=50)
             except Exception as err:
                 raise _translate(err) from err
             for item in recent:

@@ -114,6 +114,9 @@ class TwilioFake:
         self.fail_next = 0  # this many creates answer 500
         self.latency = 0.0  # delay before a create is recorded
         self.accept_latency = 0.0  # delay after it is recorded: "accepted, no answer yet"
+        # After `latency`: keep nothing and answer 503 (a request lost inside Twilio).
+        self.drop_slow_creates = False
+        self.pending_creates = 0  # creates still being worked on (a client may have left)
         self.phone_media: dict[str, bytes] = {}
         self.phones: dict[str, Phone] = {}
         self._runner: web.AppRunner | None = None
@@ -183,12 +186,23 @@ class TwilioFake:
         self.requests.append(("POST", request.path))
         if not self._authorised(request):
             return _twilio_error(401, 20003, "Authenticate")
+        self.pending_creates += 1
+        try:
+            return await self._create_late(request)
+        finally:
+            self.pending_creates -= 1
+
+    async def _create_late(self, request: web.Request) -> web.Response:
+        """Create a message after `latency`, even when the client stopped waiting (as Twilio)."""
+        # Read first: Twilio has the whole request before it takes its time to accept it.
+        form = await request.post()
         if self.latency:
             await asyncio.sleep(self.latency)
+            if self.drop_slow_creates:
+                return _twilio_error(503, 20503, "Service Unavailable")
         if self.fail_next > 0:
             self.fail_next -= 1
             return _twilio_error(500, 20500, "Internal Server Error")
-        form = await request.post()
         to, from_ = str(form.get("To", "")), str(form.get("From", ""))
         body = str(form.get("Body", ""))
         if not to:
