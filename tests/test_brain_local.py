@@ -238,3 +238,38 @@ async def test_my_favourite_radio_plays_the_radio_favourite(
     reply = await brain.handle(message("play my favourite radio in the study"), OWNER)
     assert reply.path == "local", reply.text
     assert state(rt, "sonos:study").media_title == "Radio Paradise"
+
+
+async def test_a_command_for_something_missing_says_what_is_missing(tmp_path: Path) -> None:
+    """No LLM, a plain command naming nothing here: say so, not "I only understand simple ones"."""
+    rt, brain = await make_brain(tmp_path / "home")
+    try:
+        reply = await brain.handle(message("turn off the garage lights"), OWNER)
+        assert reply.text.startswith("There's nothing called “garage lights” in this home")
+        assert "homeclaw discover" in reply.text
+        rt.demo = True
+        reply = await brain.handle(message("I'm cold"), OWNER)
+        assert "homeclaw demo --llm" in reply.text and "brain.provider" not in reply.text
+    finally:
+        await brain.stop()
+        rt.store.close()
+
+
+async def test_the_owners_local_commands_are_not_rate_limited(tmp_path: Path) -> None:
+    """40 local commands a minute from the CLI all run; SMS still counts every message."""
+    rt, brain = await make_brain(tmp_path / "home", {"brain": {"rate_limit_per_minute": 5}})
+    try:
+        for i in range(40):
+            reply = await brain.handle(
+                message(f"turn {'on' if i % 2 else 'off'} the porch light"), OWNER
+            )
+            assert reply.path == "local", reply.text
+        texter = Identity("owner", "owner", "sms", "+15550100")
+        replies = [
+            await brain.handle(message("turn on the porch light", "sms", "+15550100"), texter)
+            for _ in range(7)
+        ]
+        assert [r.text.startswith("Too many") for r in replies] == [False] * 5 + [True] * 2
+    finally:
+        await brain.stop()
+        rt.store.close()

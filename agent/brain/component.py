@@ -18,6 +18,7 @@ from agent.brain.budget import GuardedProvider, LLMGuard
 from agent.brain.device_tools import register_device_tools
 from agent.brain.history import History
 from agent.brain.local import LocalPath, PhraseHandler
+from agent.brain.local_missing import missing_target
 from agent.brain.loop import AgentLoop
 from agent.brain.prompt import Soul, system_prompt
 from agent.brain.providers import LLMError, Provider, make_provider
@@ -161,10 +162,11 @@ class Brain:
     ) -> Reply:
         if identity is None:
             return Reply("Sorry, I only take orders from the people of this house.", "none")
-        try:
-            self.policy.check_rate(msg.channel, msg.sender)
-        except RateLimited as err:
-            return Reply(str(err), "none")
+        # The owner's own CLI and dashboard are limited only where a turn would cost
+        # an LLM call; every message over a paid or public channel counts.
+        metered_early = msg.channel not in WEB_CHANNELS
+        if metered_early and (refusal := self._over_rate(msg)) is not None:
+            return refusal
         ctx = ToolContext(
             channel=msg.channel,
             sender=msg.sender,
@@ -194,6 +196,8 @@ class Brain:
                 return self._remember(conversation, msg, local)
             return Reply(self.soul.reply("llm_down", problem=blocked), "none")
         if self.loop is not None:
+            if not metered_early and (refusal := self._over_rate(msg)) is not None:
+                return refusal
             if self.rt.config.home.language == "en" and not untrusted:
                 ctx.extras["owner_text"] = msg.text
             try:
@@ -208,7 +212,25 @@ class Brain:
                 return Reply(self.soul.reply("llm_down", problem=str(err)), "none")
         if self.provider_problem:
             return Reply(self.soul.reply("llm_down", problem=self.provider_problem), "none")
-        return Reply(self.soul.reply("no_llm"), "none")
+        missing = missing_target(msg.text, self.rt.home)
+        if missing is not None:
+            return Reply(missing, "local")
+        how = (
+            "restart the demo with one, e.g. `homeclaw demo --llm "
+            "http://127.0.0.1:11434/v1 --model qwen2.5:7b-instruct` (a local Ollama)"
+            if self.rt.demo
+            else "set `brain.provider` in config.yaml (any OpenAI-compatible server such as "
+            "Ollama, or Anthropic) and restart"
+        )
+        return Reply(self.soul.reply("no_llm", how=how), "none")
+
+    def _over_rate(self, msg: InboundMessage) -> Reply | None:
+        """Count a message against its sender's limit; the refusal once past it."""
+        try:
+            self.policy.check_rate(msg.channel, msg.sender)
+        except RateLimited as err:
+            return Reply(str(err), "none")
+        return None
 
     def _remember(self, conversation: str, msg: InboundMessage, reply: Reply) -> Reply:
         """Keep locally answered turns in the history, so the LLM sees them later."""

@@ -39,8 +39,7 @@ DEFAULT_REPLIES = {
     "state": "{answer}",
     "no_llm": (
         "Dobby only understands simple commands on his own (like “turn off the kitchen "
-        "lights”). For that one he needs a language model: set `brain.provider` in "
-        "config.yaml (any OpenAI-compatible server such as Ollama, or Anthropic) and restart."
+        "lights”). For that one he needs a language model: {how}."
     ),
     "llm_down": "Dobby's thinking cap isn't answering ({problem}); simple commands still work.",
 }
