@@ -221,6 +221,8 @@ async def test_owner_words_still_work_and_name_what_they_replace(
                 return tool_calls(
                     ("remember", {"fact": "The bins go out on Tuesdays", "replaces": replaced})
                 )
+            if text == "please remember that":
+                return tool_calls(("remember", {"fact": "The gate code is 4455"}))
             if text.startswith("forget"):
                 return tool_calls(
                     ("forget", {"memory_id": ids["Ana's number is +34 611 222 333"]}),
@@ -231,11 +233,15 @@ async def test_owner_words_still_work_and_name_what_they_replace(
         llm.rule(decide)
         await d.api("POST", "/api/chat", {"text": "the bins go out on Tuesdays now"})
         await d.api("POST", "/api/chat", {"text": "forget Ana's number please"})
+        # "Remember that" refers to what the owner wrote just before.
+        await d.api("POST", "/api/chat", {"text": "the gate code is 4455 by the way"})
+        await d.api("POST", "/api/chat", {"text": "please remember that"})
         texts = [e.text for e in memory.entries(kind="fact")]
         assert "The bins go out on Tuesdays" in texts and "The bins go out on Mondays" not in texts
         assert "I like the bedroom at 19 degrees" in texts  # named, but not the owner's subject
         assert "Ana's number is +34 611 222 333" not in texts
         assert "The cleaner comes on Thursdays" in texts  # not what the owner asked to forget
+        assert "The gate code is 4455" in texts
         _status, body = await d.api("GET", "/api/approvals")
         assert [a["payload"]["id"] for a in body["approvals"]] == [
             ids["The cleaner comes on Thursdays"]

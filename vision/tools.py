@@ -52,6 +52,29 @@ def parse_since(text: str | None, timezone: str, now: float | None = None) -> fl
     return moment.timestamp()
 
 
+def change_preferences(
+    vision: Vision, ctx: ToolContext, camera: str | None, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Apply a camera-alert change when the owner's own words in `ctx.said` ask for it;
+    otherwise put it on the owner's approval list. Every model-driven change to camera
+    preferences (alert feedback included) goes through here."""
+    support = backs_camera_change(changes, ctx.said)
+    if not support.ok:
+        asked = {k: v for k, v in changes.items() if v is not None}
+        proposal = agent_approvals.of(vision.rt).propose(
+            "camera_preferences",
+            f"Camera alerts ({camera or 'all cameras'}): {asked}",
+            {"camera": camera, "changes": asked},
+            f"model:{ctx.channel}:{ctx.sender}",
+        )
+        return {
+            "pending": proposal.id,
+            "note": f"Not changed ({support.reason}); the owner can approve it on the dashboard.",
+        }
+    prefs = vision.set_preferences(camera, changes)
+    return {"camera": camera or "all cameras", "preferences": prefs.model_dump()}
+
+
 def register(registry: ToolRegistry, vision: Vision) -> None:
     """Register the camera tools."""
     timezone = vision.rt.config.home.timezone
@@ -113,22 +136,7 @@ def register(registry: ToolRegistry, vision: Vision) -> None:
                 camera = vision.camera(camera).name
         except ValueError as err:
             raise HomeError(str(err)) from None
-        support = backs_camera_change(changes, ctx.said)
-        if not support.ok:
-            asked = {k: v for k, v in changes.items() if v is not None}
-            proposal = approvals.propose(
-                "camera_preferences",
-                f"Camera alerts ({camera or 'all cameras'}): {asked}",
-                {"camera": camera, "changes": asked},
-                f"model:{ctx.channel}:{ctx.sender}",
-            )
-            return {
-                "pending": proposal.id,
-                "note": f"Not changed ({support.reason}); the owner can approve it on the "
-                "dashboard.",
-            }
-        prefs = vision.set_preferences(camera, changes)
-        return {"camera": camera or "all cameras", "preferences": prefs.model_dump()}
+        return change_preferences(vision, ctx, camera, changes)
 
     def approved(payload: dict[str, Any]) -> str:
         """The owner approved a camera-alert change the model asked for."""

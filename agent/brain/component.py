@@ -174,7 +174,9 @@ class Brain:
             conversation=conversation,
             runtime=self.rt,
             untrusted=untrusted,
-            said=() if untrusted else (msg.text, *self.history.said_recently(conversation)),
+            said=()
+            if untrusted
+            else (msg.text, *self.history.said_recently(conversation, msg.channel, msg.sender)),
         )
         if not untrusted:
             outcome = await self.policy.confirm(msg.channel, msg.sender, msg.text, identity.role)

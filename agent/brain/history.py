@@ -94,12 +94,15 @@ class History:
         """The live messages of a conversation, ready for the model."""
         return [m for _, m in self.rows(conversation)]
 
-    def said_recently(self, conversation: str, limit: int = 3, within: float = 900) -> list[str]:
-        """The person's own last messages in a conversation (newest first), within `within` s."""
+    def said_recently(
+        self, conversation: str, channel: str, sender: str, limit: int = 3, within: float = 900
+    ) -> list[str]:
+        """What this person last wrote in a conversation (newest first), within `within` s."""
         rows = self.store.query(
             "SELECT content FROM brain_messages WHERE conversation = ? AND role = 'user' "
-            "AND ts >= ? AND content IS NOT NULL ORDER BY id DESC LIMIT ?",
-            (conversation, time.time() - within, limit),
+            "AND channel = ? AND sender = ? AND ts >= ? AND content IS NOT NULL "
+            "ORDER BY id DESC LIMIT ?",
+            (conversation, channel, sender, time.time() - within, limit),
         )
         return [str(r["content"]) for r in rows]
 
