@@ -323,7 +323,9 @@ class Memory:
                     match = _COUNT_SUFFIX.search(old.text)
                     count = (int(match.group(1)) if match else 1) + 1
                     entry = replace(old, text=f"{stamp} {text} (×{count})")
-                    doc.replace(entry)
+                    # Re-stamped, it moves to the end: the day stays in time order.
+                    doc.remove(old.id)
+                    doc.blocks.append(entry)
                     break
             else:
                 entry = Entry(

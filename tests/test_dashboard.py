@@ -112,3 +112,30 @@ async def test_layout_at_phone_and_desktop_width(
     await page.locator("#health").click()
     await detail.wait_for(state="visible")
     await context.close()
+
+
+async def test_times_are_the_homes_clock_not_the_browsers(
+    browser: Any, start_daemon: Callable[..., Awaitable[RunningDaemon]]
+) -> None:
+    """A 07:00 schedule shows 07:00 in a browser 22 hours away from the home."""
+    daemon = await start_daemon(
+        {
+            "home": {"timezone": "Pacific/Kiritimati"},  # UTC+14
+            "routines": [
+                {
+                    "name": "wake up",
+                    "phrases": ["wake up"],
+                    "schedules": [{"at": "07:00"}],
+                    "steps": [{"say": "Good morning"}],
+                }
+            ],
+        }
+    )
+    context = await browser.new_context(timezone_id="America/Los_Angeles")  # UTC-8
+    page = await context.new_page()
+    await page.goto(daemon.login_url())
+    row = page.locator("#routines tr", has_text="wake up").first
+    await row.wait_for(timeout=10_000)
+    next_run = await row.locator("td").nth(2).inner_text()
+    assert "07:00" in next_run, next_run
+    await context.close()

@@ -223,10 +223,12 @@ def test_daily_notes_count_repeats(tmp_path: Path) -> None:
     """Notes say what the house did in a few lines: repeats are counted."""
     memory = make_memory(tmp_path)
     memory.note("Ran sleepy time", source="routine")
-    memory.note("Ran sleepy time", source="routine")
     memory.note("FedEx truck in the driveway", source="camera")
+    memory.note("Ran sleepy time", source="routine")
     daily = (memory.files.root / "2026-11-19.md").read_text()
     assert daily.count("sleepy time") == 1 and "Ran sleepy time (×2)" in daily
+    # The repeat is re-stamped and moves last, so the day reads in time order.
+    assert daily.index("FedEx") < daily.index("sleepy time")
     assert "source:camera" in daily and daily.startswith("# 2026-11-19")
     assert len(memory.entries(kind="note")) == 2
 

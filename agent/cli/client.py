@@ -6,6 +6,7 @@ import json
 import os
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from agent.paths import HomePaths
@@ -81,3 +82,20 @@ def api(
             f"homeclaw is not running at {base_url(paths)} ({err}). Start it with "
             "`homeclaw run` (or `homeclaw demo`)."
         ) from None
+
+
+def home_zone(paths: HomePaths) -> tzinfo:
+    """The home's timezone (config `home.timezone`): every time the CLI shows is in it."""
+    from zoneinfo import ZoneInfo
+
+    from agent.config import ConfigError, load_config
+
+    try:
+        return ZoneInfo(load_config(reachable_home(paths).config).home.timezone)
+    except (ConfigError, OSError, ValueError):
+        return UTC
+
+
+def home_time(ts: float | None, zone: tzinfo, fmt: str = "%m-%d %H:%M:%S") -> str:
+    """A Unix time as the home's clock shows it ("-" for none)."""
+    return datetime.fromtimestamp(ts, zone).strftime(fmt) if ts else "-"

@@ -226,7 +226,7 @@ def run_devices(args: argparse.Namespace) -> int:
             name = areas.get(current, {}).get("name") if current else "Unassigned"
             print(f"\n{name or str(current).replace('_', ' ').title()}")
         print(
-            f"  {device['name']:<24} {device['kind']:<8} "
+            f"  {device['name']:<24} {device['kind'].replace('_', ' '):<8} "
             f"{_format_state(device, data.get('units', 'metric')):<40} {device['id']}"
         )
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import datetime as dt
 import ipaddress
 import json
 import shutil
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from agent.cli.client import DaemonUnreachable, api, reachable_home
+from agent.cli.client import DaemonUnreachable, api, home_time, home_zone, reachable_home
 from agent.paths import HomePaths
 
 if TYPE_CHECKING:
@@ -97,22 +96,17 @@ def _into_home(args: argparse.Namespace, images: list[str]) -> list[str]:
     return copies
 
 
-def _when(ts: float | None) -> str:
-    if not ts:
-        return "-"
-    return dt.datetime.fromtimestamp(ts).strftime("%m-%d %H:%M:%S")
-
-
 def run_pair(args: argparse.Namespace) -> int:
     """homeclaw pair new|add|list|remove."""
     command = args.pair_command or "list"
+    zone = home_zone(_paths(args))
     if command == "new":
         result = _call(args, "POST", "/api/people/pairing", {"name": args.name, "role": args.role})
         if args.json:
             print(json.dumps(result, indent=2))
         else:
             print(f"Pairing code for {result['name']} ({result['role']}): {result['code']}")
-            print(f"{result['instructions']} (valid until {_when(result['expires'])}).")
+            print(f"{result['instructions']} (valid until {home_time(result['expires'], zone)}).")
         return 0
     if command == "add":
         body = {
@@ -141,7 +135,7 @@ def run_pair(args: argparse.Namespace) -> int:
     for pending in result["pending"]:
         print(
             f"pending code for {pending['name']} ({pending['role']}), "
-            f"expires {_when(pending['expires'])}"
+            f"expires {home_time(pending['expires'], zone)}"
         )
     return 0
 
@@ -155,13 +149,14 @@ def run_messages(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
+    zone = home_zone(_paths(args))
     if not args.strangers:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(result["counts"].items())) or "empty"
         print(f"Outbox ({counts}); channels: {', '.join(result['channels']) or 'none'}")
         for m in result["outbound"]:
             extra = m["error"] or m["note"] or ""
             print(
-                f"  #{m['id']:<5} {_when(m['created'])} {m['status']:<10} "
+                f"  #{m['id']:<5} {home_time(m['created'], zone)} {m['status']:<10} "
                 f"{m['sent_channel'] or m['channel']:<9} {m['to']:<14} "
                 f"{_short(m['text'])}{'  — ' + extra if extra else ''}"
             )
@@ -169,12 +164,14 @@ def run_messages(args: argparse.Namespace) -> int:
         for m in result["inbound"]:
             if m["status"] != "stranger":
                 print(
-                    f"  {_when(m['ts'])} {m['status']:<11} {m['channel']:<9} "
+                    f"  {home_time(m['ts'], zone)} {m['status']:<11} {m['channel']:<9} "
                     f"{m['name'] or m['sender']:<14} {_short(m['text'])}"
                 )
     print("Strangers (no reply sent; approve with `homeclaw pair add CHANNEL ADDRESS --name …`):")
     for m in result["strangers"]:
-        print(f"  {_when(m['ts'])} {m['channel']:<9} {m['sender']:<16} {_short(m['text'])}")
+        print(
+            f"  {home_time(m['ts'], zone)} {m['channel']:<9} {m['sender']:<16} {_short(m['text'])}"
+        )
     return 0
 
 

@@ -14,10 +14,9 @@ import argparse
 import json
 import sys
 import urllib.parse
-from datetime import datetime
 from typing import Any
 
-from agent.cli.client import DaemonUnreachable, api
+from agent.cli.client import DaemonUnreachable, api, home_time, home_zone
 from agent.paths import HomePaths
 
 
@@ -48,13 +47,15 @@ def _failed(result: Any) -> str | None:
     return None
 
 
-def _timezone(args: argparse.Namespace) -> str:
-    from agent.config import ConfigError, load_config
-
-    try:
-        return load_config(HomePaths.from_env(args.home).config).home.timezone
-    except (ConfigError, OSError):
-        return "UTC"
+def _told(how: str | None) -> str:
+    """What the owner was told of an event, in words ("notified" holds a short code)."""
+    if not how:
+        return "not sent (yet)"
+    if how == "yes":
+        return "sent to you"
+    if how.startswith("no: "):
+        return f"not sent: {how[4:]}"
+    return f"sent to you ({how})"
 
 
 def _cameras(args: argparse.Namespace) -> int:
@@ -71,6 +72,7 @@ def _cameras(args: argparse.Namespace) -> int:
         return 0
     if not result["cameras"]:
         print("No cameras configured (add them under `cameras:` in config.yaml).")
+    zone = home_zone(HomePaths.from_env(args.home))
     for cam in result["cameras"]:
         health = cam["health"]
         line = f"{cam['name']:<16} {health.get('status', '?'):<12}"
@@ -80,7 +82,7 @@ def _cameras(args: argparse.Namespace) -> int:
             line += f"  {health['error']}"
         latest = cam.get("latest_event")
         if latest:
-            when = datetime.fromtimestamp(latest["started"]).strftime("%H:%M")
+            when = home_time(latest["started"], zone, "%H:%M")
             line += f"  last: {when} {latest.get('title') or '(motion)'}"
         print(line)
     return 0
@@ -90,7 +92,8 @@ def _events(args: argparse.Namespace) -> int:
     from vision.tools import parse_since
 
     try:
-        since = parse_since(args.since, _timezone(args))
+        zone = home_zone(HomePaths.from_env(args.home))
+        since = parse_since(args.since, str(zone))
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
@@ -114,9 +117,8 @@ def _events(args: argparse.Namespace) -> int:
     if not events:
         print("No camera events.")
     for e in reversed(events):
-        when = datetime.fromtimestamp(e["started"]).strftime("%Y-%m-%d %H:%M:%S")
+        when = home_time(e["started"], zone, "%Y-%m-%d %H:%M:%S")
         title = e.get("title") or "(being described)"
-        told = e.get("notified") or ""
         flag = f" [{e['quiet']}]" if e.get("quiet") else ""
-        print(f"{when}  {e['camera']:<12} {title}{flag}  ({told})")
+        print(f"{when}  {e['camera']:<12} {title}{flag}  — {_told(e.get('notified'))}")
     return 0

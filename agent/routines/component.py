@@ -396,11 +396,16 @@ class Routines:
                     "requested_by": requested_by,
                 }
             },
-            "what_text": f"put {device_id} back",
+            "what_text": f"put {self._device_name(device_id)} back",
             "name": None,
             "source": "undo",
         }
         self.schedules.add(payload, job_id=job_id)
+
+    def _device_name(self, device_id: str) -> str:
+        """What people call a device (its id only if it has left the home)."""
+        device = self.rt.home.find(device_id)
+        return device.name if device is not None else device_id
 
     # -- changes by chat ------------------------------------------------------------
 

@@ -96,6 +96,7 @@ async def index(request: web.Request) -> web.Response:
     page = page.replace("{{title}}", html.escape(rt.config.home.name))
     page = page.replace("{{panels}}", scripts)
     page = page.replace("{{demo}}", "true" if rt.demo else "false")
+    page = page.replace("{{timezone}}", html.escape(rt.config.home.timezone))
     return web.Response(text=page, content_type="text/html")
 
 

@@ -156,7 +156,9 @@ class SonosIntegration:
             if speaker.available and speaker.soco is zone:
                 return  # connected meanwhile by someone else
             if speaker.soco is not zone:
-                log.info("sonos: %s moved from %s to %s", identity.name, speaker.identity.ip, zone)
+                log.info(
+                    "sonos: %s moved from %s to %s", identity.name, speaker.identity.ip, identity.ip
+                )
                 await self._drop_subscriptions(speaker)
                 speaker.soco = zone
             speaker.identity = identity

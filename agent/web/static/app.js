@@ -129,7 +129,21 @@ function toggleHealthDetail() {
   badge.setAttribute("aria-expanded", String(!detail.hidden));
 }
 
-window.homeclaw = { api, on, onNotice, el, demo: document.body.dataset.demo === "true" };
+// Every time on the page is the home's clock, whatever the browser's timezone.
+const timeZone = document.body.dataset.timezone || undefined;
+const asDate = (value) => (value instanceof Date ? value : new Date(typeof value === "number" ? value * 1000 : value));
+const dayOf = (d) => d.toLocaleDateString("en-CA", { timeZone });
+
+// when(unix seconds | ISO string | Date, "time" | "short" | "full"): "short" drops today's date.
+function when(value, style = "full") {
+  const d = asDate(value);
+  const time = { timeZone, hour: "2-digit", minute: "2-digit" };
+  if (style === "time") return d.toLocaleTimeString([], time);
+  if (style === "short" && dayOf(d) === dayOf(new Date())) return `today ${d.toLocaleTimeString([], time)}`;
+  return d.toLocaleString([], { ...time, weekday: "short", month: "short", day: "numeric" });
+}
+
+window.homeclaw = { api, on, onNotice, el, when, timeZone, demo: document.body.dataset.demo === "true" };
 connect();
 document.getElementById("health").addEventListener("click", toggleHealthDetail);
 on("health", refreshHealth);

@@ -29,12 +29,7 @@ const STYLE = `
 
 const enc = encodeURIComponent;
 
-function time(ts) {
-  const d = new Date(ts * 1000);
-  const today = new Date().toDateString() === d.toDateString();
-  return today ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
-    : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-}
+const time = (ts) => window.homeclaw.when(ts, "short");
 
 function drawMasks(canvas, masks, pending) {
   const ctx = canvas.getContext("2d");

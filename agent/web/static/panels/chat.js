@@ -114,7 +114,7 @@ function mount() {
     const box = el(
       "form",
       { class: "chat-confirm" },
-      `Type the code to confirm (until ${expires.toLocaleTimeString()}): `,
+      `Type the code to confirm (until ${shell.when ? shell.when(expires, "time") : expires.toLocaleTimeString()}): `,
       code,
       ok,
     );

@@ -159,7 +159,7 @@ function renderTile(device) {
     class: `tile ${lit ? "lit" : ""} ${device.available ? "" : "unavailable"}`.trim(),
     "data-id": device.id, "data-kind": device.kind,
   },
-    el("header", {}, el("span", { class: "name" }, device.name), el("span", { class: "kind" }, device.device_class || device.kind)),
+    el("header", {}, el("span", { class: "name" }, device.name), el("span", { class: "kind" }, (device.device_class || device.kind).replace(/_/g, " "))),
     el("div", { class: "state" }, summary(device)));
   // Controls are built after the tile: they show errors and confirmations in it.
   tile.append(el("div", { class: "row" }, controls(device, tile)));

@@ -93,7 +93,7 @@ function mount() {
       text.textContent = proposal.summary;
       const body = el("div", { class: "body" }, text, el("div", { class: "meta" },
         el("span", { class: "badge unverified" }, `asked by ${proposal.proposed_by}`),
-        el("span", {}, new Date(proposal.created * 1000).toLocaleString()),
+        el("span", {}, window.homeclaw.when(proposal.created, "short")),
         el("code", {}, proposal.id)));
       const item = el("li", { "data-id": proposal.id }, body);
       const decide = (verb) => async () => {

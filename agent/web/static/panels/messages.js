@@ -5,7 +5,7 @@
 const { api, onNotice, el } = window.homeclaw || {};
 
 function when(ts) {
-  return ts ? new Date(ts * 1000).toLocaleString() : "–";
+  return ts ? window.homeclaw.when(ts, "short") : "–";
 }
 
 function mount() {
@@ -100,7 +100,7 @@ function mount() {
   pairForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const { ok, data } = await api("POST", "/api/people/pairing", { name: name.value, role: role.value });
-    pairingResult.textContent = ok ? `${data.instructions} (valid until ${new Date(data.expires * 1000).toLocaleTimeString()})` : data.detail;
+    pairingResult.textContent = ok ? `${data.instructions} (valid until ${when(data.expires)})` : data.detail;
   });
 
   let pending = null;

@@ -46,7 +46,7 @@ function mount() {
           el(
             "small",
             {},
-            `${new Date(m.ts * 1000).toLocaleTimeString()}${m.direction === "out" ? ` · ${m.channel} · ${m.status}` : ""}`,
+            `${window.homeclaw.when(m.ts, "time")}${m.direction === "out" ? ` · ${m.channel} · ${m.status}` : ""}`,
           ),
         ),
       ),

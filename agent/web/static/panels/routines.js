@@ -21,14 +21,27 @@ const STYLE = `
   margin: .8rem 0 .3rem; }
 `;
 
-function when(iso) {
-  if (!iso) return "—";
-  const date = new Date(iso);
-  const today = new Date();
-  const sameDay = date.toDateString() === today.toDateString();
-  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  return sameDay ? `today ${time}` : `${date.toLocaleDateString([], { weekday: "short", month: "short", day: "numeric" })} ${time}`;
+// "when Hallway motion senses motion", not "when Hallway motion motion".
+const BECOMES = {
+  on: "turns on", off: "turns off", open: "opens", opened: "opens", closed: "closes",
+  motion: "senses motion", detected: "senses motion", clear: "is clear again",
+  locked: "locks", unlocked: "unlocks", playing: "starts playing", paused: "pauses",
+  stopped: "stops", heating: "starts heating", armed: "is armed", disarmed: "is disarmed",
+  triggered: "goes off", offline: "goes offline", unavailable: "goes offline",
+};
+
+function describeWhen(w) {
+  const change = w.to
+    ? BECOMES[w.to.toLowerCase()] || `is ${w.to}`
+    : w.above !== undefined && w.above !== null ? `goes above ${w.above}` : `goes below ${w.below}`;
+  const window = w.after || w.before
+    ? ` (${[w.after && `after ${w.after}`, w.before && `before ${w.before}`].filter(Boolean).join(", ")})`
+    : "";
+  return `when ${w.device} ${change}${window}`;
 }
+
+// Next runs and last runs in the home's clock (the shell's formatter).
+const when = (value) => (value ? window.homeclaw.when(value, "short") : "—");
 
 function mount() {
   document.head.append(el("style", {}, STYLE));
@@ -49,7 +62,7 @@ function mount() {
   function lastLine(last) {
     if (!last) return el("div", { class: "rt-last" }, "Not run yet.");
     const line = el("div", { class: `rt-last ${last.ok ? "ok" : "failed"}` });
-    line.textContent = `${new Date(last.started * 1000).toLocaleString()}: ${last.summary}`;
+    line.textContent = `${when(last.started)}: ${last.summary}`;
     return line;
   }
 
@@ -71,7 +84,7 @@ function mount() {
     const triggers = [
       ...routine.phrases.map((p) => `“${p}”`),
       ...routine.schedules,
-      ...routine.when.map((w) => `when ${w.device} ${w.to || (w.above !== undefined ? "above " + w.above : "below " + w.below)}`),
+      ...routine.when.map(describeWhen),
     ];
     phrases.textContent = triggers.join(" · ");
     const steps = el("ul", { class: "rt-steps" }, ...routine.steps.map((s) => {
@@ -113,7 +126,7 @@ function mount() {
     }
     if (h.ok) {
       heartbeatInfo.textContent = h.data.enabled
-        ? `Every ${h.data.every_minutes} min${h.data.last ? `; last check ${new Date(h.data.last.at * 1000).toLocaleTimeString()}` : ""}.`
+        ? `Every ${h.data.every_minutes} min${h.data.last ? `; last check ${window.homeclaw.when(h.data.last.at, "time")}` : ""}.`
         : "Off (turn it on with heartbeat.enabled, or configure an LLM).";
       concerns.replaceChildren(...h.data.concerns.map((c) => {
         const item = el("li");
