@@ -162,3 +162,21 @@ async def test_an_idle_day_costs_no_llm_call(
     assert len(llm.requests) == baseline + 1
     status, health = await daemon.api("GET", "/api/health")
     assert status == 200 and health["components"]["brain"]["llm"]["calls"] == 1
+
+
+async def test_doctor_shows_what_the_llm_spent(
+    start_daemon: Callable[..., Awaitable[RunningDaemon]], llm: FakeLLM
+) -> None:
+    from tests.test_cli import homeclaw
+
+    llm.default = Reply(text="A poem.", prompt_tokens=3000)
+    config = {**CONFIG, "brain": {**llm_config(llm)["brain"], "daily_token_budget": 2000}}
+    daemon = await start_daemon(config)
+    home = daemon.rt.paths.root
+    (home / "url").write_text(daemon.url)  # as `homeclaw run` does
+    status, body = await daemon.api("POST", "/api/chat", {"text": "write me a poem"})
+    assert status == 200 and body["reply"] == "A poem."
+    result = await homeclaw("doctor", home=home)
+    assert "✓ brain:" in result.stdout, result.stdout
+    assert "✗ llm today: paused: today's LLM budget of 2,000 tokens is spent" in result.stdout
+    assert result.returncode == 1

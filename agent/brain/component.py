@@ -16,10 +16,11 @@ from aiohttp import web
 
 from agent.brain.budget import GuardedProvider, LLMGuard
 from agent.brain.device_tools import register_device_tools
-from agent.brain.history import History
+from agent.brain.history import History, estimate_tokens
 from agent.brain.local import LocalPath, PhraseHandler
 from agent.brain.local_missing import missing_target
 from agent.brain.loop import AgentLoop
+from agent.brain.ollama import OLLAMA_DEFAULT_CTX, looks_like_ollama
 from agent.brain.prompt import Soul, system_prompt
 from agent.brain.providers import LLMError, Provider, make_provider
 from agent.brain.reply import Reply
@@ -97,6 +98,26 @@ class Brain:
     async def start(self) -> None:
         """Load the local sentence data (≈0.1 s) before the first message."""
         self.local.load()
+        warning = self.context_warning()
+        if warning:
+            log.warning("brain: %s", warning)
+
+    def prompt_tokens(self) -> int:
+        """The fixed part of every request (system prompt + tool block), estimated."""
+        return estimate_tokens(self.system_prompt()) + estimate_tokens(self.rt.tools.schemas())
+
+    def context_warning(self) -> str | None:
+        """Why the prompt may be cut by the server (Ollama's OpenAI endpoint), or None."""
+        if self.config.provider != "openai" or not looks_like_ollama(self.config.base_url):
+            return None
+        return (
+            "Ollama's OpenAI-compatible endpoint runs the model with Ollama's default context "
+            f"({OLLAMA_DEFAULT_CTX:,} tokens on most machines, 2,048 on older versions) and "
+            "silently drops the start of a longer prompt; this house's prompt is "
+            f"~{self.prompt_tokens():,} tokens before any conversation. Use `provider: ollama` "
+            "(homeclaw then sets num_ctx on every request) or start Ollama with "
+            "OLLAMA_CONTEXT_LENGTH=8192."
+        )
 
     async def stop(self) -> None:
         """Close the LLM client."""
@@ -111,6 +132,10 @@ class Brain:
             "problem": self.provider_problem,
             "prefer_local": self.config.prefer_local,
             "llm": self.guard.report(),
+            "prompt_tokens": self.prompt_tokens() if self.provider is not None else None,
+            # Set by provider ollama only (the guard wraps the real provider).
+            "num_ctx": getattr(getattr(self.provider, "inner", None), "num_ctx", None),
+            "warning": self.context_warning(),
         }
 
     def _kind_of(self, name: str) -> str | None:

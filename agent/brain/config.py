@@ -12,7 +12,7 @@ from agent.configbase import Section
 class BrainConfig(Section):
     """Which model answers, and the limits it works within."""
 
-    provider: Literal["none", "openai", "anthropic"] = "none"
+    provider: Literal["none", "openai", "anthropic", "ollama"] = "none"
     base_url: str | None = None
     model: str | None = None
     api_key: str | None = None
@@ -24,6 +24,8 @@ class BrainConfig(Section):
     max_tool_calls_per_turn: int = Field(default=16, ge=1, le=200)
     tool_timeout: float = Field(default=20.0, gt=0)
     context_tokens: int = Field(default=16000, ge=1000)
+    # The context window Ollama runs the model with (provider ollama sets it per request).
+    num_ctx: int | None = Field(default=None, ge=512)
     rate_limit_per_minute: int = Field(default=30, ge=1)
     confirmation_seconds: int = Field(default=120, ge=30, le=900)
     # Tokens (prompt + completion) the LLM may spend per day; None: no limit.
@@ -39,6 +41,10 @@ class BrainConfig(Section):
                 "provider openai needs base_url (a local server such as Ollama: "
                 "http://127.0.0.1:11434/v1) or api_key (OpenAI itself)"
             )
-        if self.provider != "none" and not self.model and self.base_url:
+        if (
+            self.provider != "none"
+            and not self.model
+            and (self.base_url or self.provider == "ollama")
+        ):
             raise ValueError("set brain.model to the model name your server serves")
         return self

@@ -372,4 +372,8 @@ def make_provider(config: BrainConfig) -> Provider | None:
         return None
     if config.provider == "anthropic":
         return AnthropicProvider(config)
+    if config.provider == "ollama":
+        from agent.brain.ollama import OllamaProvider  # it builds on this module
+
+        return OllamaProvider(config)
     return OpenAIProvider(config)

@@ -137,9 +137,18 @@ class FakeLLM:
     """An OpenAI-compatible chat-completions server on 127.0.0.1 with scripted replies."""
 
     def __init__(
-        self, *, model: str = "fake-model", default: ReplyLike = "OK.", host: str = "127.0.0.1"
+        self,
+        *,
+        model: str = "fake-model",
+        default: ReplyLike = "OK.",
+        host: str = "127.0.0.1",
+        context: int | None = None,
     ) -> None:
         self.model = model
+        # Like Ollama: the context the model runs with when a request sets no num_ctx
+        # (None: unlimited). A longer prompt loses its start; `truncated` logs it.
+        self.context = context
+        self.truncated: list[bool] = []
         self.default: ReplyLike = default
         self.host = host
         self.port = 0
@@ -158,6 +167,7 @@ class FakeLLM:
         app.router.add_post("/v1/chat/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/messages", self._anthropic_messages)
+        app.router.add_post("/api/chat", self._ollama_chat)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         self.port = free_port(self.host)
@@ -241,6 +251,7 @@ class FakeLLM:
             return _error(400, "messages is required")
         self.requests.append(body)
         self.api_keys.append(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        body = self._fit(body, None)
         reply = await self._decide(body)
         if isinstance(reply, Raw):
             return _raw(reply)
@@ -368,10 +379,72 @@ class FakeLLM:
             }
         )
 
+    def _fit(self, body: dict[str, Any], num_ctx: int | None) -> dict[str, Any]:
+        """The request as the model sees it: cut from the front when over the context."""
+        context = num_ctx or self.context
+        messages = list(body.get("messages", []))
+        cut = False
+        while context and len(messages) > 1 and _tokens(messages, body) > context:
+            messages.pop(0)  # the oldest first: the system prompt goes before anything else
+            cut = True
+        self.truncated.append(cut)
+        return {**body, "messages": messages} if cut else body
+
+    async def _ollama_chat(self, request: web.Request) -> web.Response:
+        """Ollama's native `/api/chat` (non-streaming), with `options.num_ctx`."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "invalid JSON"}, status=400)
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return web.json_response({"error": "messages is required"}, status=400)
+        self.requests.append(body)
+        self.api_keys.append("")
+        options = body.get("options") or {}
+        seen = self._fit(body, options.get("num_ctx"))
+        reply = await self._decide(seen)
+        if isinstance(reply, Raw):
+            return _raw(reply)
+        if isinstance(reply, Failure):
+            return web.json_response({"error": reply.message}, status=reply.status)
+        if isinstance(reply, str):
+            reply = Reply(text=reply)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text or ""}
+        if reply.calls:
+            message["tool_calls"] = [
+                {
+                    "function": {
+                        "name": call.name,
+                        "arguments": json.loads(call.arguments)
+                        if isinstance(call.arguments, str)
+                        else call.arguments,
+                    }
+                }
+                for call in reply.calls
+            ]
+        return web.json_response(
+            {
+                "model": body.get("model") or self.model,
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "message": message,
+                "done": True,
+                "done_reason": reply.finish_reason or "stop",
+                "prompt_eval_count": reply.prompt_tokens or _tokens(seen["messages"], seen),
+                "eval_count": len(json.dumps(message)) // 4,
+            }
+        )
+
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response(
             {"object": "list", "data": [{"id": self.model, "object": "model", "owned_by": "fake"}]}
         )
+
+
+def _tokens(messages: list[dict[str, Any]], body: dict[str, Any]) -> int:
+    """A rough token count of a prompt (messages and tool schemas), chars / 4."""
+    return len(json.dumps(messages)) // 4 + len(json.dumps(body.get("tools") or [])) // 4
 
 
 def _raw(reply: Raw) -> web.Response:

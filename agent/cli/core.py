@@ -260,7 +260,7 @@ def run_doctor(args: argparse.Namespace) -> int:
 
     from agent.demo import is_demo_home
 
-    checks = asyncio.run(run_checks(config, demo=is_demo_home(paths)))
+    checks = asyncio.run(run_checks(config, paths, demo=is_demo_home(paths)))
     for check in checks:
         print(f"  {'✓' if check.ok else '✗'} {check.name}: {check.detail}")
     return 0 if all(c.ok for c in checks) else 1

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from agent.config import Config
+from agent.config import Config, HomePaths
 
 
 @dataclass
@@ -76,10 +76,25 @@ async def _brain(config: Config) -> str:
     if brain.provider == "none":
         return "no LLM configured: the local fast path handles simple commands"
     if brain.provider == "openai":
+        from agent.brain.ollama import looks_like_ollama
+
         base = (brain.base_url or "https://api.openai.com/v1").rstrip("/")
         headers = {"Authorization": f"Bearer {brain.api_key}"} if brain.api_key else {}
         await _http(base + "/models", headers)
+        if looks_like_ollama(brain.base_url):
+            raise RuntimeError(
+                f"{base} answers, but Ollama's OpenAI endpoint runs the model with its default "
+                "context (4,096 tokens; 2,048 on older versions) and silently drops the start "
+                "of a longer prompt: use `provider: ollama` (sets num_ctx per request)"
+            )
         return f"{base} answers (model {brain.model or '?'})"
+    if brain.provider == "ollama":
+        from agent.brain.ollama import DEFAULT_NUM_CTX, ollama_root
+
+        root = ollama_root(brain.base_url)
+        await _http(root + "/api/tags")
+        num_ctx = brain.num_ctx or DEFAULT_NUM_CTX
+        return f"Ollama at {root} answers (model {brain.model}, num_ctx {num_ctx})"
     if importlib.util.find_spec("anthropic") is None:
         raise RuntimeError("provider anthropic needs `pip install 'homeclaw[anthropic]'`")
     return "anthropic SDK installed"
@@ -119,14 +134,47 @@ def _checks(config: Config) -> list[tuple[str, Callable[[], Awaitable[str]]]]:
     return checks
 
 
-async def run_checks(config: Config, *, demo: bool = False) -> list[Check]:
+async def _llm_today(paths: HomePaths) -> str:
+    """What the running daemon's LLM spent today, its budget, breaker and measured prompt."""
+    url = (paths.root / "url").read_text().strip().rstrip("/")
+    token = paths.token_file.read_text().strip()
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=4)) as session,
+        session.get(url + "/api/health", headers={"Authorization": f"Bearer {token}"}) as resp,
+    ):
+        data = await resp.json()
+    brain = data.get("components", {}).get("brain") or {}
+    llm = brain.get("llm") or {}
+    if brain.get("provider") in (None, "none"):
+        return "no LLM configured"
+    if llm.get("blocked"):
+        raise RuntimeError(f"paused: {llm['blocked']}")
+    if brain.get("warning"):
+        raise RuntimeError(brain["warning"])
+    spent = llm.get("prompt_tokens", 0) + llm.get("completion_tokens", 0)
+    budget = llm.get("daily_token_budget")
+    return (
+        f"{llm.get('calls', 0)} calls, {spent:,} tokens today"
+        f"{f' of {budget:,}' if budget else ' (no daily budget)'}; breaker "
+        f"{llm.get('breaker', {}).get('state', '?')}; prompt ~{brain.get('prompt_tokens') or 0:,}"
+        " tokens (system + tools)"
+    )
+
+
+async def run_checks(
+    config: Config, paths: HomePaths | None = None, *, demo: bool = False
+) -> list[Check]:
     """Every check, concurrently, each with its own timeout (`demo`: the simulated home's)."""
     checks = _checks(config)
+    if paths is not None and (paths.root / "url").exists() and config.brain.provider != "none":
+        checks.append(("llm today", lambda: _llm_today(paths)))
 
     async def one(name: str, fn: Callable[[], Awaitable[str]]) -> Check:
         try:
             return Check(name, True, await asyncio.wait_for(fn(), 8))
         except Exception as err:  # each failure is reported, none stops the others
+            if isinstance(err, RuntimeError) and str(err):
+                return Check(name, False, str(err))  # our own sentence, already plain
             return Check(
                 name, False, f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
             )
