@@ -12,7 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from agent.config import Config, HomePaths
+from agent.config import Config
+from agent.paths import HomePaths
 
 
 @dataclass
