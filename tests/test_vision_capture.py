@@ -105,3 +105,18 @@ async def test_snapshot_that_is_not_an_image_is_a_clear_error() -> None:
             fetch_snapshot("file:///etc/passwd")
     finally:
         await runner.cleanup()
+
+
+def test_a_camera_with_a_view_shows_its_own_part_of_the_scene() -> None:
+    """The demo's front-door camera is not a copy of the driveway: it sees the house close up."""
+    import cv2
+    import numpy as np
+
+    from vision.simulator import SimulatedCamera
+
+    door = SimulatedCamera("front door", width=320, height=180, view=(0.5, 0.0, 1.0, 0.5625))
+    driveway = SimulatedCamera("driveway", width=320, height=180)
+    a = cv2.imdecode(np.frombuffer(door.clip("foliage")[0], np.uint8), cv2.IMREAD_COLOR)
+    b = cv2.imdecode(np.frombuffer(driveway.clip("foliage")[0], np.uint8), cv2.IMREAD_COLOR)
+    assert a.shape == b.shape == (180, 320, 3)
+    assert float(np.abs(a.astype(int) - b.astype(int)).mean()) > 20

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
+import numpy as np
 from aiohttp import web
 
 from agent.demo.simulation import DemoContext, DemoPart, free_port
@@ -52,6 +53,9 @@ class SimulatedCamera:
     frames_per_scene: int = 60
     host: str = "127.0.0.1"
     port: int = 0
+    # Part of the shared scene this camera looks at (left, top, right, bottom as
+    # fractions): the front-door camera sees the house close up, not the driveway.
+    view: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
     history: list[tuple[float, str]] = field(default_factory=list)
     _clips: dict[str, list[bytes]] = field(default_factory=dict)
     _queue: list[_Playing] = field(default_factory=list)
@@ -91,8 +95,19 @@ class SimulatedCamera:
         if scene not in self._clips:
             clip = scenes.render(scene, self.width, self.height, self.frames_per_scene)
             params = [cv2.IMWRITE_JPEG_QUALITY, 85]
-            self._clips[scene] = [cv2.imencode(".jpg", f, params)[1].tobytes() for f in clip.frames]
+            self._clips[scene] = [
+                cv2.imencode(".jpg", self._framed(f), params)[1].tobytes() for f in clip.frames
+            ]
         return self._clips[scene]
+
+    def _framed(self, frame: np.ndarray) -> np.ndarray:
+        """The camera's view of a rendered frame, at the camera's own size."""
+        if self.view == (0.0, 0.0, 1.0, 1.0):
+            return frame
+        h, w = frame.shape[:2]
+        left, top, right, bottom = self.view
+        crop = frame[int(h * top) : int(h * bottom), int(w * left) : int(w * right)]
+        return cv2.resize(crop, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
 
     async def prepare(self, *names: str) -> None:
         """Render scenes ahead of time in a thread (the first render takes a moment)."""
@@ -304,7 +319,9 @@ async def demo(ctx: DemoContext) -> DemoPart:
     """Start the driveway and front-door cameras; the driveway plays scenes periodically."""
     every = float(ctx.extras.get("camera_scene_every", 45.0))
     driveway = SimulatedCamera("driveway", host="127.0.0.1")
-    door = SimulatedCamera("front door", width=480, height=270, host="127.0.0.1")
+    door = SimulatedCamera(
+        "front door", width=480, height=270, host="127.0.0.1", view=(0.5, 0.0, 1.0, 0.5625)
+    )
     await driveway.start()
     await door.start()
     playlist = asyncio.create_task(_demo_playlist(driveway, every), name="simcam:playlist")
