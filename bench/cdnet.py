@@ -172,7 +172,7 @@ def cold_start(seq: Sequence_, detect: Detect, step: int, fps: float, seconds: f
     passing cars as background is blind here.
     """
     score = Score()
-    n = max(1, round(seconds * fps / step))
+    n = max(1, round(seconds * fps))  # fps: the rate the detector sees
     indices = list(frames(seq, step, seq.first))[: 2 * n]
     for i, index in enumerate(indices):
         result = detect(seq.frame(index))

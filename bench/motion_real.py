@@ -10,15 +10,15 @@ import cv2
 import numpy as np
 from cdnet import Score, Sequence_, cold_start, run
 
-from vision.events import EventTracker
+from vision.events import EventSettings, EventTracker
 from vision.motion import MotionResult
 
-Factory = Callable[[], object]
+Factory = Callable[[float], object]  # takes the rate frames come at
 FOLIAGE_CORNER = (104, 78)  # top-left of CDnet highway: trees and grass, nothing passes
 
 
-def _detect(factory: Factory) -> Callable[[np.ndarray], MotionResult]:
-    return factory().detect  # type: ignore[attr-defined,no-any-return]
+def _detect(factory: Factory, fps: float) -> Callable[[np.ndarray], MotionResult]:
+    return factory(fps).detect  # type: ignore[attr-defined,no-any-return]
 
 
 def cdnet_table(
@@ -39,12 +39,12 @@ def cdnet_table(
             f"{'cold R':>8}{'cold F':>8}{'cold seen':>10}"
         )
         for name, factory in detectors.items():
-            score = run(seq, _detect(factory), step)
+            score = run(seq, _detect(factory, fps), step)
             cold = Score()
             span = round(10 * fps) * step
             for start in range(seq.first, seq.last - span, max(span, (seq.last - seq.first) // 4)):
                 part = cold_start(
-                    Sequence_(seq.root, start, seq.last), _detect(factory), step, fps, 5.0
+                    Sequence_(seq.root, start, seq.last), _detect(factory, fps), step, fps, 5.0
                 )
                 for key in ("tp", "fp", "fn", "tn", "frames", "motion_frames", "seen_frames"):
                     setattr(cold, key, getattr(cold, key) + getattr(part, key))
@@ -63,7 +63,7 @@ def _events(
     score_from: int = 0,
 ) -> tuple[int, float]:
     """Events started (from frame `score_from` on) and the share of those frames with motion."""
-    tracker = EventTracker("bench")
+    tracker = EventTracker("bench", EventSettings.at(fps))
     events = moving = 0
     for index, image in enumerate(images):
         result = detect(image)
@@ -90,7 +90,7 @@ def foliage_table(
         seconds = (len(picked) - first) / fps
         row = []
         for name, factory in detectors.items():
-            events, share = _events(_detect(factory), picked, fps, first)
+            events, share = _events(_detect(factory, fps), picked, fps, first)
             row.append(f"{name} {events} ({share:.0%})")
         print(f"{fps:g} fps, {seconds:.0f} s: " + ", ".join(row))
 
@@ -125,7 +125,7 @@ def clips_table(clips: list[Path], detectors: dict[str, Factory], detect_fps: fl
         size = f"{frames[0].shape[1]}x{frames[0].shape[0]}" if frames else "empty"
         row = []
         for name, factory in detectors.items():
-            events, share = _events(_detect(factory), picked, fps / step)
+            events, share = _events(_detect(factory, fps / step), picked, fps / step)
             row.append(f"{name} {events} ({share:.0%})")
         print(f"{path.name} ({size}, {len(picked)} frames, {len(picked) * step / fps:.0f} s): ")
         print("   " + ", ".join(row))
@@ -144,7 +144,7 @@ def timing_table(
     for _ in range(runs):
         for size, images in sets.items():
             for name, factory in detectors.items():
-                detect = _detect(factory)
+                detect = _detect(factory, 5.0)
                 started = time.perf_counter()
                 for image in images:
                     detect(image)

@@ -38,6 +38,16 @@ class EventSettings:
     keyframes: int = 3
     candidates: int = 12
 
+    @classmethod
+    def at(cls, fps: float) -> EventSettings:
+        """The defaults for frames coming at `fps`: the start window spans ~0.8 s.
+
+        The defaults (3 of 4 frames) are for 5 frames/s; at 30 frames/s four
+        frames are a blink, and a gust through leaves fills them easily.
+        """
+        window = max(4, round(0.8 * fps))
+        return cls(start_frames=max(3, round(window * 0.75)), window=window)
+
 
 @dataclass(eq=False)  # compared by identity: frames are big arrays
 class Candidate:

@@ -69,9 +69,13 @@ class CameraWatcher:
             else None
         )
         self.detector = MotionDetector(
-            MotionSettings(sensitivity=camera.sensitivity, masks=masks or list(camera.masks))
+            MotionSettings(
+                sensitivity=camera.sensitivity,
+                masks=masks or list(camera.masks),
+                fps=camera.detect_fps,
+            )
         )
-        self.tracker = EventTracker(camera.name, EventSettings())
+        self.tracker = EventTracker(camera.name, EventSettings.at(camera.detect_fps))
         self._describing = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.last_event: str | None = None
@@ -80,7 +84,9 @@ class CameraWatcher:
     def set_masks(self, masks: list[list[tuple[float, float]]]) -> None:
         """Use new motion masks (drawn on the dashboard) from the next frame on."""
         self.detector = MotionDetector(
-            MotionSettings(sensitivity=self.camera.sensitivity, masks=masks)
+            MotionSettings(
+                sensitivity=self.camera.sensitivity, masks=masks, fps=self.camera.detect_fps
+            )
         )
 
     # -- the loop ----------------------------------------------------------------
