@@ -1,4 +1,5 @@
-"""The device model: kinds, features, state snapshots and the command vocabulary."""
+"""The device model: kinds, features, state snapshots, the command vocabulary, and the areas
+devices are in."""
 
 from __future__ import annotations
 
@@ -268,6 +269,16 @@ class DeviceState(BaseModel):
     def merged(self, **changes: Any) -> DeviceState:
         """A new snapshot with some fields changed (validated)."""
         return DeviceState.model_validate({**self.model_dump(), **changes})
+
+
+@dataclass(frozen=True)
+class Area:
+    """A room or zone, optionally on a floor, with other names people use for it."""
+
+    id: str
+    name: str
+    floor: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass

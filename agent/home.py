@@ -8,10 +8,10 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.bus import Bus, CommandExecuted, DeviceAdded, DeviceRemoved, StateChanged
-from agent.devices import Action, Command, Device, DeviceState, Kind, Risk
+from agent.devices import Action, Area, Command, Device, DeviceState, Kind, Risk
 from agent.errors import (
     ConfirmationRequired,
     DeviceUnavailable,
@@ -23,19 +23,26 @@ from agent.naming import Resolution, resolve
 
 if TYPE_CHECKING:
     from agent.store import Store
-    from integrations.base import Integration
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Area:
-    """A room or zone, optionally on a floor, with other names people use for it."""
+class Driver(Protocol):
+    """What Home and the daemon ask of a running integration: its name, act on a device, stop.
 
-    id: str
+    `integrations.base.Integration` is this plus `run(home)`; it is declared here, where it is
+    used, so that the core never imports a vendor package (not even its contract).
+    """
+
     name: str
-    floor: str | None = None
-    aliases: tuple[str, ...] = ()
+
+    async def execute(self, device: Device, command: Command) -> DeviceState | None:
+        """Act on a device; return its confirmed state, or None if it will arrive by push."""
+        ...
+
+    async def stop(self) -> None:
+        """Close connections and background work."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ class Home:
     overrides: dict[str, DeviceOverride] = field(default_factory=dict)
     command_timeout: float = 10.0
     _devices: dict[str, Device] = field(default_factory=dict)
-    integrations: dict[str, Integration] = field(default_factory=dict)
+    integrations: dict[str, Driver] = field(default_factory=dict)
 
     # -- registry ---------------------------------------------------------
 

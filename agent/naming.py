@@ -7,12 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from agent.devices import Device, Kind
-
-if TYPE_CHECKING:
-    from agent.home import Area
+from agent.devices import Area, Device, Kind
 
 # Words people use for each kind, singular; the value may narrow by device class.
 KIND_WORDS: dict[str, tuple[Kind, frozenset[str] | None]] = {

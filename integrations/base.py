@@ -14,25 +14,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from agent.home import Driver
+
 if TYPE_CHECKING:
-    from agent.devices import Command, Device, DeviceState
     from agent.home import Home
 
 
 @runtime_checkable
-class Integration(Protocol):
-    """A family of devices reached over one protocol."""
-
-    name: str
+class Integration(Driver, Protocol):
+    """A family of devices reached over one protocol: `run`, plus `name`, `execute(device,
+    command)` and `stop()` of `agent.home.Driver` (what Home asks of it once it runs)."""
 
     async def run(self, home: Home) -> None:
         """Connect, register devices, keep them current; return/raise when disconnected."""
-        ...
-
-    async def execute(self, device: Device, command: Command) -> DeviceState | None:
-        """Act on a device; return its confirmed state, or None if it will arrive by push."""
-        ...
-
-    async def stop(self) -> None:
-        """Close connections and background work."""
         ...
