@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -16,14 +16,31 @@ from aiohttp import web
 from agent.messaging.people import ROLES, Identity, normalise_address, valid_address
 
 if TYPE_CHECKING:
-    from agent.messaging.bridge import Messaging
+    from agent.messaging.outbox import Outbox
     from agent.paths import HomePaths
+    from agent.runtime import Runtime
 
 CHANNELS = ("sms", "whatsapp", "telegram")
 
 
+class Messaging(Protocol):
+    """What these routes ask of the messaging bridge (`rt.services["messaging"]`, the
+    component in `agent.messaging.bridge`, which adds these routes and is not imported back)."""
+
+    rt: Runtime
+    outbox: Outbox | None
+
+    def public_url(self) -> str | None:
+        """The base URL Twilio calls."""
+        ...
+
+    def recent_inbound(self, limit: int = 50, status: str | None = None) -> list[dict[str, Any]]:
+        """Latest inbound messages (optionally one status, e.g. strangers), newest first."""
+        ...
+
+
 def _messaging(request: web.Request) -> Messaging:
-    from agent.web.app import runtime
+    from agent.web.context import runtime
 
     service = runtime(request).service("messaging")
     if service is None:

@@ -30,7 +30,7 @@ def error_response(err: HomeError) -> web.Response:
 
 async def health(request: web.Request) -> web.Response:
     """Overall and per-task health."""
-    from agent.web.app import runtime
+    from agent.web.context import runtime
 
     rt = runtime(request)
     parts = {name: h.to_json() for name, h in sorted(rt.supervisor.health.items())}
@@ -53,7 +53,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def devices(request: web.Request) -> web.Response:
     """Every device with its live state, plus the areas."""
-    from agent.web.app import runtime
+    from agent.web.context import runtime
 
     rt = runtime(request)
     return web.json_response(
@@ -68,7 +68,7 @@ async def devices(request: web.Request) -> web.Response:
 
 async def device(request: web.Request) -> web.Response:
     """One device."""
-    from agent.web.app import runtime
+    from agent.web.context import runtime
 
     try:
         return web.json_response(runtime(request).home.get(request.match_info["id"]).to_json())
@@ -78,7 +78,7 @@ async def device(request: web.Request) -> web.Response:
 
 async def command(request: web.Request) -> web.Response:
     """Send a command to a device (high-risk ones go through the confirmation flow)."""
-    from agent.web.app import runtime
+    from agent.web.context import runtime
 
     rt = runtime(request)
     try:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from agent.web import api, live
+from agent.web.context import RUNTIME, runtime
 from agent.web.guard import SAFE_METHODS, SECURITY_HEADERS, Guard, Refused
 
 if TYPE_CHECKING:
@@ -24,17 +25,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 GUARD: web.AppKey[Guard] = web.AppKey("guard")
 # Paths that authenticate themselves (signatures) or are the public shell.
 OPEN_PREFIXES = ("/webhooks/", "/media/", "/static/")
 # Signed paths reached from other hosts and sites (a provider, a phone's browser).
 SIGNED_PREFIXES = ("/webhooks/", "/media/")
-
-
-def runtime(request: web.Request) -> Runtime:
-    """The Runtime of the app serving a request."""
-    return request.app[RUNTIME]
 
 
 def _refused(request: web.Request, reason: Refused) -> web.Response:

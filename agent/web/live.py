@@ -50,7 +50,7 @@ def event_message(rt: Any, event: Event) -> dict[str, Any] | None:
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """Stream device, health and notice events as JSON messages."""
-    from agent.web.app import runtime
+    from agent.web.context import runtime
 
     rt = runtime(request)
     ws = web.WebSocketResponse(heartbeat=30)
