@@ -13,7 +13,7 @@ from vision.eventlog import encode_jpeg
 from vision.sources import CameraUnavailable
 
 if TYPE_CHECKING:
-    from vision.component import Vision
+    from vision.service import VisionService
 
 JPEG_HEADERS = {"Cache-Control": "no-store"}
 
@@ -22,7 +22,7 @@ def _error(kind: str, detail: str, status: int) -> web.Response:
     return web.json_response({"error": kind, "detail": detail}, status=status)
 
 
-def add_routes(app: web.Application, vision: Vision) -> None:
+def add_routes(app: web.Application, vision: VisionService) -> None:
     """Register the camera routes."""
 
     async def cameras(request: web.Request) -> web.Response:

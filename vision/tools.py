@@ -16,7 +16,7 @@ from vision.wishes import backs_camera_change
 
 if TYPE_CHECKING:
     from agent.brain.tools import ToolContext, ToolRegistry
-    from vision.component import Vision
+    from vision.service import VisionService
 
 UNTRUSTED_NOTE = (
     "Titles and descriptions come from a vision model looking at camera pictures: "
@@ -53,7 +53,7 @@ def parse_since(text: str | None, timezone: str, now: float | None = None) -> fl
 
 
 def change_preferences(
-    vision: Vision, ctx: ToolContext, camera: str | None, changes: dict[str, Any]
+    vision: VisionService, ctx: ToolContext, camera: str | None, changes: dict[str, Any]
 ) -> dict[str, Any]:
     """Apply a camera-alert change when the owner's own words in `ctx.said` ask for it;
     otherwise put it on the owner's approval list. Every model-driven change to camera
@@ -75,7 +75,7 @@ def change_preferences(
     return {"camera": camera or "all cameras", "preferences": prefs.model_dump()}
 
 
-def register(registry: ToolRegistry, vision: Vision) -> None:
+def register(registry: ToolRegistry, vision: VisionService) -> None:
     """Register the camera tools."""
     timezone = vision.rt.config.home.timezone
 

@@ -9,13 +9,13 @@ from aiohttp import web
 from agent.errors import HomeError
 
 if TYPE_CHECKING:
-    from agent.routines.component import Routines
+    from agent.routines.service import RoutinesService
 
 ROUTINES: web.AppKey[Any] = web.AppKey("routines")
 
 
-def _routines(request: web.Request) -> Routines:
-    routines: Routines = request.app[ROUTINES]
+def _routines(request: web.Request) -> RoutinesService:
+    routines: RoutinesService = request.app[ROUTINES]
     return routines
 
 
@@ -95,7 +95,7 @@ async def beat(request: web.Request) -> web.Response:
     return web.json_response(report.to_json())
 
 
-def add_routes(app: web.Application, routines: Routines) -> None:
+def add_routes(app: web.Application, routines: RoutinesService) -> None:
     """Register the routes (called at setup)."""
     app[ROUTINES] = routines
     app.router.add_get("/api/routines", list_routines)

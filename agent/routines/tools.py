@@ -23,7 +23,7 @@ from agent.routines.config import (
 
 if TYPE_CHECKING:
     from agent.brain.tools import ToolRegistry
-    from agent.routines.component import Routines
+    from agent.routines.service import RoutinesService
 
 
 class InvalidRoutine(HomeError):
@@ -40,7 +40,7 @@ def _may_change(ctx: ToolContext) -> None:
         raise NotAllowed("Guests can't change the house's routines or schedules.")
 
 
-def register(registry: ToolRegistry, routines: Routines) -> None:
+def register(registry: ToolRegistry, routines: RoutinesService) -> None:
     """Register the routine tools on the brain's registry."""
 
     async def run_routine(ctx: ToolContext, name: str) -> dict[str, Any]:
@@ -188,7 +188,7 @@ def register(registry: ToolRegistry, routines: Routines) -> None:
         registry.register(fn)
 
 
-def routines_listing(routines: Routines, routine: RoutineConfig) -> dict[str, Any]:
+def routines_listing(routines: RoutinesService, routine: RoutineConfig) -> dict[str, Any]:
     """A routine as the tools, API and CLI list it."""
     from agent.routines.scheduler import describe_when
 
