@@ -25,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vision.config import VisionConfig
-from vision.describe import Request, create_describer
+from vision.describe import Request
+from vision.describers import create_describer
 from vision.eventlog import encode_jpeg
 from vision.scenes import render
 

@@ -19,8 +19,8 @@ from vision.describe import (
     NoneDescriber,
     OllamaDescriber,
     Request,
-    create_describer,
 )
+from vision.describers import create_describer
 from vision.eventlog import encode_jpeg
 from vision.scenes import render
 

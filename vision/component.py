@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from vision import api, tools
 from vision.config import CameraConfig
-from vision.describe import create_describer
+from vision.describers import create_describer
 from vision.eventlog import EventLog, encode_jpeg, slug
 from vision.notify import Notifier, Preferences
 from vision.sources import CameraUnavailable

@@ -20,8 +20,6 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from vision.config import VisionConfig
-
 log = logging.getLogger(__name__)
 
 LABEL_WORDS = {
@@ -330,29 +328,3 @@ class FallbackDescriber:
     def status(self) -> dict[str, Any]:
         """The backend's status plus failures."""
         return {**self.backend.status(), "failures": self.failures, "last_error": self.last_error}
-
-
-def create_describer(config: VisionConfig) -> FallbackDescriber:
-    """The configured backend wrapped with timeout and fallback."""
-    backend: Describer
-    if config.describer == "transformers":
-        from vision.describe_local import DEFAULT_MODEL, TransformersDescriber
-
-        backend = TransformersDescriber(
-            config.model or DEFAULT_MODEL,
-            device=config.device,
-            max_new_tokens=config.max_new_tokens,
-        )
-    elif config.describer == "ollama":
-        backend = OllamaDescriber(
-            config.base_url or "http://127.0.0.1:11434",
-            config.model or "qwen2.5vl:3b",
-            config.timeout,
-        )
-    elif config.describer == "openai":
-        backend = OpenAIDescriber(
-            config.base_url, config.model or "gpt-4o-mini", config.api_key, config.timeout
-        )
-    else:
-        backend = NoneDescriber()
-    return FallbackDescriber(backend, config.timeout)
