@@ -12,6 +12,7 @@ from agent import approvals as agent_approvals
 from agent.bus import Notice
 from agent.runtime import Runtime
 from memory import api
+from memory.extract import extract
 from memory.index import MemoryIndex
 from memory.recall import Memory
 from memory.store import MemoryFiles
@@ -42,6 +43,7 @@ class MemoryComponent:
             config, self.files, self.index, bus=rt.bus, role_of=self._role_of, now=now
         )
         self.memory.brain = rt.config.brain
+        self.memory.extractor = extract
         self.embedder: Embedder | None = None
 
     def _role_of(self, conversation: str) -> str:

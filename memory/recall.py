@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from agent.brain.config import BrainConfig
 from agent.bus import Bus, Notice
@@ -71,6 +71,22 @@ class Outcome:
         }
 
 
+class Extractor(Protocol):
+    """Durable facts from a conversation, kept as provenance allows (`memory.extract.extract`)."""
+
+    async def __call__(
+        self,
+        memory: Memory,
+        brain: BrainConfig,
+        messages: list[dict[str, Any]],
+        *,
+        role: str,
+        model: str | None = None,
+    ) -> list[Outcome]:
+        """Ask the model, keep what the person's own words allow, say what happened to each."""
+        ...
+
+
 class Memory:
     """Long-term memory of one home (published as `rt.services["memory"]`)."""
 
@@ -89,8 +105,10 @@ class Memory:
         self.index = index
         self.bus = bus
         self.vectors: VectorIndex | None = None
-        # The brain's LLM settings, for extraction (set by the component).
+        # The brain's LLM settings and the extractor (`memory.extract.extract`), both set by
+        # the component: extraction builds on this class, so this class does not import it.
         self.brain: BrainConfig | None = None
+        self.extractor: Extractor | None = None
         self._role_of = role_of
         self.now = now
         # Distinctive words of facts forgotten since start (RAM only), for `redact`.
@@ -468,12 +486,10 @@ class Memory:
         brain = self.brain
         if not (self.config.enabled and self.config.extraction) or brain is None:
             return []
-        if brain.provider == "none":
+        if brain.provider == "none" or self.extractor is None:
             return []
-        from memory.extract import extract
-
         try:
-            return await extract(
+            return await self.extractor(
                 self,
                 brain,
                 messages,

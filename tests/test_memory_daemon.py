@@ -20,6 +20,7 @@ from agent.cli.memory import register
 from agent.config import load_config
 from agent.daemon import Daemon, build_runtime
 from agent.paths import HomePaths
+from memory.extract import extract
 from memory.simulator import FakeEmbeddings
 from memory.store import MEMORY_FILE
 from tests.conftest import write_config
@@ -49,6 +50,7 @@ async def test_api_create_search_edit_approve_delete(start_daemon: Any) -> None:
     assert (await d.api("PATCH", "/api/memory/nope", {"text": "x"}))[0] == 404
 
     memory = d.rt.services["memory"]
+    assert memory.extractor is extract  # the component wires extraction into recall
     pending = memory.add("The gate code is 4321", source="camera").entry
     status, body = await d.api("GET", "/api/memory?kind=note")
     assert body["memories"][0]["unverified"]

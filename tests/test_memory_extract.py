@@ -7,6 +7,7 @@ from pathlib import Path
 
 from agent.brain.config import BrainConfig
 from agent.brain.simulator import Failure, FakeLLM
+from memory.extract import extract
 from memory.store import INFERRED, MEMORY_FILE, PROFILE
 from tests.test_memory import make_memory
 
@@ -28,6 +29,7 @@ async def test_owner_facts_kept_inferred_marked_tool_text_waits(tmp_path: Path) 
     invented facts wait for approval whatever evidence they quote, and a "replaces" only
     removes a fact on the same subject."""
     memory = make_memory(tmp_path)
+    memory.extractor = extract  # as the component wires it
     old = memory.add("I like the bedroom at 20 degrees", section=PROFILE).entry
     sister = memory.add("My sister Ana lives in Valencia").entry
     llm = await FakeLLM().start()
@@ -101,5 +103,6 @@ async def test_owner_facts_kept_inferred_marked_tool_text_waits(tmp_path: Path) 
 async def test_no_llm_means_no_extraction(tmp_path: Path) -> None:
     """Without a configured model extraction is skipped quietly."""
     memory = make_memory(tmp_path)
+    memory.extractor = extract  # as the component wires it
     memory.brain = BrainConfig()
     assert await memory.before_compaction("x", CONVERSATION) == []
