@@ -11,20 +11,53 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from integrations.sonos import sim_xml as X
-from integrations.sonos.sim_state import FAVOURITES, PlayerState, SoapError, Transport
-
-if TYPE_CHECKING:
-    from integrations.sonos.simulator import SonosHousehold
+from integrations.sonos.sim_state import FAVOURITES, Favourite, PlayerState, SoapError, Transport
 
 log = logging.getLogger(__name__)
 
 PORT = 1400
+
+
+class Household(Protocol):
+    """What a player asks of its household (`simulator.SonosHousehold`, which creates the
+    players and hands itself to each: typed here so this module does not import it back)."""
+
+    household_id: str
+    speakers: dict[str, FakeSpeaker]
+    playlists: dict[str, Favourite]
+    favourites_update_id: int
+    http: ClientSession
+
+    def by_uid(self, uid: str) -> FakeSpeaker | None:
+        """The player with this RINCON uid."""
+        ...
+
+    def grant_timeout(self, header: str | None) -> int:
+        """The subscription lifetime granted for a requested `TIMEOUT: Second-N`."""
+        ...
+
+    def topology_changed(self) -> None:
+        """Tell every ZoneGroupTopology subscriber about the new groups."""
+        ...
+
+    def zone_group_state(self) -> str:
+        """The ZoneGroupState document: one ZoneGroup per running coordinator."""
+        ...
+
+    def favourites_didl(self) -> str:
+        """The household's favourites as the FV:2 container."""
+        ...
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a fire-and-forget coroutine, kept referenced until done."""
+        ...
 
 
 @dataclass
@@ -41,7 +74,7 @@ class Subscription:
 class FakeSpeaker:
     """One Sonos player: its HTTP server, its state and its subscribers."""
 
-    household: SonosHousehold
+    household: Household
     room: str
     ip: str
     uid: str
