@@ -12,7 +12,13 @@ from agent.brain.local_kinds import KIND_INTENTS, OPENABLE, plan_vacuum
 from agent.brain.local_plan import CannotDo, Plan, Unclear, plan_media
 from agent.brain.local_sentences import OWN_INTENTS
 from agent.brain.local_setpoint import check_setpoint
-from agent.brain.local_targets import Resolver, entity, said_area, sentence_kinds
+from agent.brain.local_targets import (
+    Resolver,
+    climate_targets,
+    entity,
+    said_area,
+    sentence_kinds,
+)
 from agent.brain.vocab import COLORS, to_celsius
 from agent.devices import Action, Command, Device, Feature, Kind
 
@@ -119,25 +125,6 @@ def plan_light(result: RecognizeResult, resolver: Resolver, here: str | None) ->
         who = devices[0].name if len(devices) == 1 else "those lights"
         raise CannotDo(f"{who} can't {what}")
     return Plan(result.intent.name, able, [command])
-
-
-def climate_targets(result: RecognizeResult, resolver: Resolver, here: str | None) -> list[Device]:
-    """The thermostat meant: named, the area's, the room's, or the home's only one."""
-    named = entity(result, "name") is not None
-    if not named and said_area(result) is None and entity(result, "floor") is None:
-        everything = resolver.home.devices(kind=Kind.CLIMATE)
-        if here is not None:
-            local = [d for d in everything if d.area == here]
-            if local:
-                everything = local
-        if len(everything) == 1:
-            return everything
-        if not everything:
-            raise Unclear("no thermostat")
-        listed = ", ".join(f"{d.name} ({resolver.home.area_name(d.area)})" for d in everything)
-        raise Unclear(listed, question=True)
-    devices = resolver.targets(result, {Kind.CLIMATE}, here=here)
-    return resolver.one_climate(devices, result)
 
 
 def plan_climate(result: RecognizeResult, resolver: Resolver, units: str, here: str | None) -> Plan:

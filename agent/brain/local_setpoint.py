@@ -13,13 +13,13 @@ import time
 from typing import TYPE_CHECKING
 
 from agent.brain.local_plan import Plan, Unclear
+from agent.brain.local_targets import Resolver, climate_targets
 from agent.brain.vocab import from_celsius, to_celsius
 from agent.devices import Action, Command, Device
 
 if TYPE_CHECKING:
     from hassil import RecognizeResult
 
-    from agent.brain.local_targets import Resolver
 
 # What any heater or cooler in a home is plausibly set to, °C (pools and spas up to 40).
 SANE_C = (5.0, 40.0)
@@ -95,8 +95,6 @@ def suggested_plan(
     result: RecognizeResult, resolver: Resolver, units: str, here: str | None, err: Implausible
 ) -> Plan | None:
     """The plan "yes" would carry out: the same devices at the suggested setpoint."""
-    from agent.brain.local_intents import climate_targets
-
     if err.suggested_c is None:
         return None
     devices = climate_targets(result, resolver, here)

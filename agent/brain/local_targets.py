@@ -142,3 +142,22 @@ class Resolver:
             return named
         listed = ", ".join(d.name for d in devices)
         raise Unclear(listed, question=True)
+
+
+def climate_targets(result: RecognizeResult, resolver: Resolver, here: str | None) -> list[Device]:
+    """The thermostat meant: named, the area's, the room's, or the home's only one."""
+    named = entity(result, "name") is not None
+    if not named and said_area(result) is None and entity(result, "floor") is None:
+        everything = resolver.home.devices(kind=Kind.CLIMATE)
+        if here is not None:
+            local = [d for d in everything if d.area == here]
+            if local:
+                everything = local
+        if len(everything) == 1:
+            return everything
+        if not everything:
+            raise Unclear("no thermostat")
+        listed = ", ".join(f"{d.name} ({resolver.home.area_name(d.area)})" for d in everything)
+        raise Unclear(listed, question=True)
+    devices = resolver.targets(result, {Kind.CLIMATE}, here=here)
+    return resolver.one_climate(devices, result)
