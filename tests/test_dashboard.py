@@ -63,7 +63,15 @@ LAYOUT_HOME = {
             for i, area in enumerate(["kitchen", "bedroom", "study", "hallway"] * 3)
         ]
         + [{"id": "stat", "name": "Upstairs thermostat", "kind": "climate", "area": "bedroom"}]
-    }
+    },
+    "routines": [
+        {
+            "name": "a routine with a long name that must wrap on a phone",
+            "phrases": ["long"],
+            "schedules": [{"at": "07:00", "days": ["weekdays"]}],
+            "steps": [{"say": "A long reminder that would widen a table on a phone"}],
+        }
+    ],
 }
 
 
@@ -105,6 +113,14 @@ async def test_layout_at_phone_and_desktop_width(
     minus = await bedroom.get_by_role("button", name="cooler").bounding_box()
     plus = await bedroom.get_by_role("button", name="warmer").bounding_box()
     assert minus and plus and abs(minus["y"] - plus["y"]) < 2  # "+" stays on its line
+
+    # Tables fit their card: on a phone each row is a small labelled card.
+    table = page.locator("#routines table").first
+    await table.wait_for(timeout=10_000)
+    fits = await table.evaluate("t => t.scrollWidth <= t.clientWidth + 1")
+    assert fits
+    if width < 640:
+        assert await table.locator("td").first.get_attribute("data-label") == "What"
 
     # The health badge explains itself on a tap (no hover on phones).
     detail = page.locator("#health-detail")

@@ -150,3 +150,17 @@ on("health", refreshHealth);
 on("connected", refreshHealth);
 setInterval(refreshHealth, 15000);
 new MutationObserver(buildNav).observe(document.getElementById("panels"), { childList: true });
+
+// Each table cell learns its column's name, so the phone layout can label it.
+function labelCells() {
+  for (const table of document.querySelectorAll("#panels table")) {
+    const names = [...table.querySelectorAll("thead th, tr:first-child th")].map((th) => th.textContent.trim());
+    if (!names.length) continue;
+    for (const row of table.querySelectorAll("tr")) {
+      [...row.children].forEach((cell, i) => {
+        if (cell.tagName === "TD" && names[i] && cell.dataset.label !== names[i]) cell.dataset.label = names[i];
+      });
+    }
+  }
+}
+new MutationObserver(labelCells).observe(document.getElementById("panels"), { childList: true, subtree: true });
