@@ -116,7 +116,9 @@ function buildNav() {
     ...[...document.querySelectorAll("#panels > .panel")]
       .sort((a, b) => getComputedStyle(a).order - getComputedStyle(b).order)
       .map((panel) => {
-        const title = panel.querySelector("h2")?.textContent || panel.id;
+        // The heading's own words, not the live counts a panel may add to it.
+        const h2 = panel.querySelector("h2");
+        const title = panel.dataset.title || h2?.firstChild?.textContent.trim() || panel.id;
         return el("a", { href: `#${panel.id}` }, title);
       }),
   );
