@@ -17,12 +17,13 @@ from aiohttp import web
 from agent.brain.budget import GuardedProvider, LLMGuard
 from agent.brain.device_tools import register_device_tools
 from agent.brain.history import History, estimate_tokens
+from agent.brain.llm import make_provider
 from agent.brain.local import LocalPath, PhraseHandler
 from agent.brain.local_missing import missing_target
 from agent.brain.loop import AgentLoop
 from agent.brain.ollama import OLLAMA_DEFAULT_CTX, looks_like_ollama
 from agent.brain.prompt import Soul, system_prompt
-from agent.brain.providers import LLMError, Provider, make_provider
+from agent.brain.providers import LLMError, Provider
 from agent.brain.reply import Reply
 from agent.brain.tools import ToolContext
 from agent.bus import InboundMessage

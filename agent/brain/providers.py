@@ -364,16 +364,3 @@ def _message(err: Exception) -> str:
         if isinstance(inner, str):
             return inner
     return str(getattr(err, "message", None) or err)
-
-
-def make_provider(config: BrainConfig) -> Provider | None:
-    """The configured provider, or None when no LLM is configured."""
-    if config.provider == "none":
-        return None
-    if config.provider == "anthropic":
-        return AnthropicProvider(config)
-    if config.provider == "ollama":
-        from agent.brain.ollama import OllamaProvider  # it builds on this module
-
-        return OllamaProvider(config)
-    return OpenAIProvider(config)

@@ -33,7 +33,7 @@ def make_judge(rt: Runtime) -> Judge | None:
     if brain is not None:
         provider: Any = getattr(brain, "provider", None)
     else:
-        from agent.brain.providers import make_provider
+        from agent.brain.llm import make_provider
 
         provider = make_provider(rt.config.brain)
     if provider is None:
