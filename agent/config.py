@@ -25,6 +25,7 @@ from agent.brain.config import BrainConfig
 from agent.configbase import Section
 from agent.routines.config import HeartbeatConfig, RoutineConfig, ScheduleConfig
 from integrations.discovery_config import DiscoveryConfig
+from integrations.frigate.config import FrigateConfig
 from integrations.homeassistant.config import HomeAssistantConfig
 from integrations.hue.config import HueConfig
 from integrations.mqtt.config import MqttConfig
@@ -146,6 +147,7 @@ class Config(Section):
     telegram: TelegramConfig | None = None
     vision: VisionConfig = VisionConfig()
     cameras: list[CameraConfig] = []
+    frigate: FrigateConfig | None = None
     memory: MemoryConfig = MemoryConfig()
     routines: list[RoutineConfig] = []
     schedules: list[ScheduleConfig] = []

@@ -49,6 +49,7 @@ COMPONENTS: list[str] = [
     "memory.component:create",
     "agent.messaging.bridge:create",
     "vision.component:create",
+    "integrations.frigate.adapter:create",  # registers its cameras with vision
     "integrations.discovery:create",
 ]
 

@@ -33,6 +33,12 @@ def add_routes(app: web.Application, vision: VisionService) -> None:
             camera = vision.camera(request.match_info["name"])
         except HomeError as err:
             return _error(err.kind, str(err), 404)
+        feed = vision.feeds.get(camera.name)
+        if feed is not None:  # watched elsewhere (Frigate): its own latest picture
+            data = await feed.photo()
+            if data is None:
+                return _error("unavailable", f"camera {camera.name} has no picture", 503)
+            return web.Response(body=data, content_type="image/jpeg", headers=JPEG_HEADERS)
         watcher = vision.watchers.get(camera.name)
         frame = watcher.source.latest() if watcher else None
         if frame is None:

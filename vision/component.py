@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from vision import api, tools
@@ -16,7 +16,8 @@ from vision.config import CameraConfig
 from vision.describers import create_describer
 from vision.eventlog import EventLog, encode_jpeg, slug
 from vision.notify import Notifier, Preferences
-from vision.sources import CameraUnavailable
+from vision.relay import EventRelay
+from vision.sources import CameraUnavailable, decode_jpeg
 from vision.watcher import CameraWatcher
 
 if TYPE_CHECKING:
@@ -24,6 +25,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GLOBAL = "global"
+
+
+class CameraFeed(Protocol):
+    """A camera watched by another system (Frigate): its picture and its health."""
+
+    async def photo(self) -> bytes | None:
+        """The camera's latest picture as JPEG (None when there is none)."""
+        ...
+
+    def health(self) -> dict[str, Any]:
+        """Status and counters for the dashboard."""
+        ...
 
 
 def create(rt: Runtime) -> Vision:
@@ -41,7 +54,9 @@ class Vision:
         self.config = rt.config.vision
         self.cameras: dict[str, CameraConfig] = {c.name: c for c in rt.config.cameras}
         self.watchers: dict[str, CameraWatcher] = {}
+        self.feeds: dict[str, CameraFeed] = {}  # cameras whose events come from elsewhere
         self.events: EventLog | None = None
+        self.relay: EventRelay | None = None
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -69,9 +84,21 @@ class Vision:
                 preferences=self.preferences_for,
                 masks=masks,
             )
+        self.relay = EventRelay(
+            bus=rt.bus, events=self.events, notifier=self.notifier, preferences=self.preferences_for
+        )
         api.add_routes(rt.app, self)
         tools.register(rt.tools, self)
         rt.services["vision"] = self
+
+    def add_camera(self, camera: CameraConfig, feed: CameraFeed) -> EventRelay:
+        """A camera another system watches: listed, asked for pictures, its events relayed."""
+        assert self.relay is not None
+        if camera.name in self.cameras and camera.name not in self.feeds:
+            raise ValueError(f"camera {camera.name!r} is configured twice")
+        self.cameras[camera.name] = camera
+        self.feeds[camera.name] = feed
+        return self.relay
 
     async def start(self) -> None:
         """Start a supervised task per camera, retention, and the model preload."""
@@ -155,15 +182,26 @@ class Vision:
         """A fresh picture from a camera, saved as a JPEG file; raise CameraUnavailable."""
         camera = self.camera(name)
         watcher = self.watchers.get(camera.name)
+        feed = self.feeds.get(camera.name)
+        if watcher is None and feed is not None:
+            data = await feed.photo()
+            if data is None:
+                raise CameraUnavailable(f"camera {camera.name} has no picture")
+            return await self._save_snapshot(
+                camera.name, await asyncio.to_thread(decode_jpeg, data)
+            )
         if watcher is None:
             raise CameraUnavailable(f"camera {camera.name} is disabled")
-        image = await watcher._photo()
-        if image is None:
+        photo = await watcher._photo()
+        if photo is None:
             frame = watcher.source.latest()
             if frame is None or time.time() - frame.ts > 30:
                 raise CameraUnavailable(f"camera {camera.name} has no recent picture")
-            image = frame.image
-        folder = self.rt.paths.snapshots / slug(camera.name)
+            photo = frame.image
+        return await self._save_snapshot(camera.name, photo)
+
+    async def _save_snapshot(self, camera: str, image: Any) -> Path:
+        folder = self.rt.paths.snapshots / slug(camera)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"snapshot-{int(time.time() * 1000)}.jpg"
         data = await asyncio.to_thread(encode_jpeg, image)
@@ -173,7 +211,10 @@ class Vision:
     def health_report(self) -> dict[str, Any]:
         """Each camera's stream health and the describer's state (shown on /api/health)."""
         return {
-            "cameras": {name: w.health() for name, w in self.watchers.items()},
+            "cameras": {
+                **{name: w.health() for name, w in self.watchers.items()},
+                **{name: f.health() for name, f in self.feeds.items()},
+            },
             "describer": self.describer.status(),
         }
 
@@ -183,13 +224,17 @@ class Vision:
         result = []
         for name, camera in self.cameras.items():
             watcher = self.watchers.get(name)
+            feed = self.feeds.get(name)
             latest = self.events.events(name, limit=1)
+            health = (
+                watcher.health() if watcher else feed.health() if feed else {"status": "disabled"}
+            )
             result.append(
                 {
                     "name": name,
                     "area": camera.area,
-                    "enabled": watcher is not None,
-                    "health": watcher.health() if watcher else {"status": "disabled"},
+                    "enabled": watcher is not None or feed is not None,
+                    "health": health,
                     "notify": camera.notify,
                     "masks": (self.events.preferences().get(f"masks:{name}") or camera.masks),
                     "latest_event": latest[0] if latest else None,

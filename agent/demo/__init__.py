@@ -39,6 +39,7 @@ DEMO_PARTS = [
     "integrations.twilio.simulator:demo",
     "integrations.telegram.simulator:demo",
     "vision.simulator:demo",
+    "integrations.frigate.simulator:demo",
     "memory.simulator:demo",
 ]
 

@@ -1,0 +1,1 @@
+"""Frigate NVR as a camera source: its events over MQTT, its pictures over HTTP."""
