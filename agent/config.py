@@ -9,6 +9,8 @@ only assembles them.
 from __future__ import annotations
 
 import difflib
+import functools
+import importlib
 import os
 import re
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, create_model, field_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -33,6 +35,7 @@ from integrations.shelly.config import ShellyConfig
 from integrations.sonos.config import SonosConfig
 from integrations.telegram.config import TelegramConfig
 from integrations.twilio.config import TwilioConfig
+from integrations.vendors import VENDORS
 from integrations.virtual.config import VirtualConfig
 from integrations.wled.config import WledConfig
 from memory.config import MemoryConfig
@@ -154,6 +157,29 @@ class Config(Section):
     heartbeat: HeartbeatConfig = HeartbeatConfig()
 
 
+def config_model() -> type[Config]:
+    """`Config`, plus a section for each vendor in `integrations.vendors` it does not declare.
+
+    The declared vendor fields give the core typed access (`config.hue` for doctor and
+    discovery); a vendor added by its package and one line in the vendor table gets its
+    section here, from its `config.SECTION`, without touching this file.
+    """
+    return _config_model(tuple(VENDORS.items()))
+
+
+@functools.cache
+def _config_model(vendors: tuple[tuple[str, str], ...]) -> type[Config]:
+    extra: dict[str, Any] = {
+        name: (importlib.import_module(f"{package}.config").SECTION | None, None)
+        for name, package in vendors
+        if name not in Config.model_fields
+    }
+    if not extra:
+        return Config
+    model: type[Config] = create_model("Config", __base__=Config, **extra)
+    return model
+
+
 # -- loading -------------------------------------------------------------------
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -190,7 +216,7 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     if problems:
         raise ConfigError(problems)
     try:
-        return Config.model_validate(merged)
+        return config_model().model_validate(merged)
     except ValidationError as err:
         raise ConfigError(_describe(err, documents)) from None
 
@@ -262,7 +288,7 @@ def _describe(err: ValidationError, documents: dict[str, tuple[Path, Any]]) -> l
 
 def _suggest(loc: tuple[Any, ...], doc: Any) -> str:
     """A "did you mean" for a typo'd key, from the model's known fields."""
-    model: Any = Config
+    model: Any = config_model()
     for part in loc[:-1]:
         fields = getattr(model, "model_fields", None)
         if fields is None or part not in fields:

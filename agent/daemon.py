@@ -27,20 +27,9 @@ from agent.store import Store
 from agent.supervise import Supervisor
 from agent.web.limits import CONNECTIONS, ConnectionGuard, body_deadline, fit_file_limit
 from integrations.base import Integration
+from integrations.vendors import VENDORS
 
 log = logging.getLogger("homeclaw")
-
-# Config section → "module:factory" building the integration from (section, runtime).
-# Imported lazily so an optional vendor library never breaks startup of the rest.
-INTEGRATIONS: dict[str, str] = {
-    "virtual": "integrations.virtual.adapter:create",
-    "mqtt": "integrations.mqtt.adapter:create",
-    "sonos": "integrations.sonos.adapter:create",
-    "hue": "integrations.hue.adapter:create",
-    "homeassistant": "integrations.homeassistant.adapter:create",
-    "wled": "integrations.wled.adapter:create",
-    "shelly": "integrations.shelly.adapter:create",
-}
 
 # Components in start order ("module:factory" taking the runtime's config).
 COMPONENTS: list[str] = [
@@ -108,7 +97,9 @@ class Daemon:
 
     def _integrations(self) -> list[Integration]:
         built: list[Integration] = []
-        for key, ref in INTEGRATIONS.items():
+        for key, package in VENDORS.items():
+            # Imported lazily so an optional vendor library never breaks startup of the rest.
+            ref = f"{package}.adapter:create"
             section = getattr(self.rt.config, key, None)
             if section is None or (key == "virtual" and not section.devices):
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -25,17 +26,18 @@ from ruamel.yaml import YAML
 from agent.config import Config, load_config
 from agent.demo.simulation import DemoContext, DemoPart, free_port
 from agent.paths import HomePaths
+from integrations.vendors import VENDORS
 
 log = logging.getLogger("homeclaw.demo")
 
 # Every simulator of the demo home ("module:function" returning a DemoPart).
+# Each vendor's simulator, when its package has one, then the channels, cameras and memory.
 DEMO_PARTS = [
-    "integrations.mqtt.simulator:demo",
-    "integrations.sonos.simulator:demo",
-    "integrations.hue.simulator:demo",
-    "integrations.homeassistant.simulator:demo",
-    "integrations.wled.simulator:demo",
-    "integrations.shelly.simulator:demo",
+    *(
+        f"{package}.simulator:demo"
+        for package in VENDORS.values()
+        if importlib.util.find_spec(f"{package}.simulator") is not None
+    ),
     "integrations.twilio.simulator:demo",
     "integrations.telegram.simulator:demo",
     "vision.simulator:demo",

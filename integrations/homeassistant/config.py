@@ -33,3 +33,7 @@ class HomeAssistantConfig(Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError("url must start with http:// or https:// (e.g. http://ha.local:8123)")
         return value.rstrip("/")
+
+
+# The section model, by the name every vendor package uses (see integrations/vendors.py).
+SECTION = HomeAssistantConfig

@@ -25,3 +25,7 @@ class HueConfig(Section):
     request_timeout: float = Field(default=5.0, gt=0, le=60)
     retry_initial: float = Field(default=1.0, gt=0, le=60)
     retry_max: float = Field(default=60.0, gt=0, le=3600)
+
+
+# The section model, by the name every vendor package uses (see integrations/vendors.py).
+SECTION = HueConfig

@@ -19,3 +19,7 @@ class MqttConfig(Section):
     discovery_prefix: str | None = "homeassistant"
     tasmota: bool = True
     command_timeout: float = Field(default=3.0, gt=0)
+
+
+# The section model, by the name every vendor package uses (see integrations/vendors.py).
+SECTION = MqttConfig

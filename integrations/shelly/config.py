@@ -27,3 +27,7 @@ class ShellyConfig(Section):
     def devices(self) -> list[ShellyHost]:
         """Every configured device as a ShellyHost."""
         return [ShellyHost(host=h) if isinstance(h, str) else h for h in self.hosts]
+
+
+# The section model, by the name every vendor package uses (see integrations/vendors.py).
+SECTION = ShellyConfig

@@ -46,3 +46,7 @@ class SonosConfig(Section):
             except ValueError:
                 raise ValueError(f"{value!r} is not an IPv4 address") from None
         return value
+
+
+# The section model, by the name every vendor package uses (see integrations/vendors.py).
+SECTION = SonosConfig

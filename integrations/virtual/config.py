@@ -43,3 +43,7 @@ class VirtualConfig(Section):
     """The list of virtual devices."""
 
     devices: list[VirtualDeviceConfig] = []
+
+
+# The section model, by the name every vendor package uses (see integrations/vendors.py).
+SECTION = VirtualConfig

@@ -25,3 +25,7 @@ class WledConfig(Section):
     def strips(self) -> list[WledHost]:
         """Every configured strip as a WledHost."""
         return [WledHost(host=h) if isinstance(h, str) else h for h in self.hosts]
+
+
+# The section model, by the name every vendor package uses (see integrations/vendors.py).
+SECTION = WledConfig
