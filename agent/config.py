@@ -111,6 +111,9 @@ class Person(Section):
     phone: str | None = None
     whatsapp: str | None = None
     telegram: str | int | None = None
+    # The room this person is usually in (an area id or name): "turn on the lights"
+    # from them means that room's lights unless they say another.
+    area: str | None = None
 
 
 class DeviceOverrideConfig(Section):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from agent.bus import InboundMessage
 from agent.cli import main
 from tests.conftest import RunningDaemon
 from tests.util import eventually
@@ -76,3 +77,66 @@ async def test_ask_json_and_confirmation_through_the_cli(
     status = await asyncio.to_thread(main, ["--home", home, "chat"])
     assert status == 0 and "Porch light off" in capsys.readouterr().out
     assert rt.home.get(porch.id).state.on is False
+
+
+ROOMS: dict[str, Any] = {
+    "home": {"areas": {"kitchen": {}, "bedroom": {"aliases": ["master bedroom"]}}},
+    "brain": {"channel_areas": {"cli": "kitchen"}},
+    "people": [{"name": "Ann", "role": "family", "phone": "+15550001", "area": "bedroom"}],
+    "virtual": {
+        "devices": [
+            {"id": "k1", "name": "Kitchen ceiling", "kind": "light", "area": "kitchen"},
+            {"id": "b1", "name": "Bedside lamp", "kind": "light", "area": "bedroom"},
+            {
+                "id": "bt",
+                "name": "Bedroom sensor",
+                "kind": "sensor",
+                "area": "bedroom",
+                "state": {"current_temperature_c": 18.5},
+            },
+        ]
+    },
+}
+
+
+async def test_the_room_a_conversation_is_in(
+    start_daemon: Callable[..., Awaitable[RunningDaemon]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`area` on /api/chat, `ask --area`, a channel's default and a person's room."""
+    daemon = await start_daemon(ROOMS)
+    rt = daemon.rt
+    await eventually(lambda: len(rt.home.devices()) == 3)
+    (rt.paths.root / "url").write_text(daemon.url)
+
+    def on(device: str) -> bool | None:
+        return rt.home.get(f"virtual:{device}").state.on
+
+    # The CLI channel's default room is the kitchen.
+    said = {"text": "turn on the lights", "channel": "cli"}
+    status, body = await daemon.api("POST", "/api/chat", said)
+    assert status == 200 and body["path"] == "local", body
+    assert on("k1") is True and on("b1") is False
+    # A message's own area wins (a tablet's ?area=, `ask --area`), by alias too.
+    status, body = await daemon.api(
+        "POST", "/api/chat", {"text": "what's the temperature?", "area": "master bedroom"}
+    )
+    assert "18.5°C" in body["reply"], body
+    capsys.readouterr()
+    home = str(rt.paths.root)
+    code = await asyncio.to_thread(
+        main, ["--home", home, "ask", "--area", "bedroom", "turn on the lights"]
+    )
+    assert code == 0 and on("b1") is True, capsys.readouterr().out
+    status, body = await daemon.api("POST", "/api/chat", {"text": "lights on", "area": "attic"})
+    assert status == 400 and "attic" in body["detail"]
+
+    # A person's room, over their own channel.
+    brain = rt.service("brain")
+    ann = rt.people.identify("sms", "+15550001")
+    assert ann is not None and ann.area == "bedroom"
+    await brain.handle(
+        InboundMessage(channel="sms", sender="+15550001", text="turn off the lights", msg_id="a1"),
+        ann,
+    )
+    assert on("b1") is False and on("k1") is True

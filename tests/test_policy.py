@@ -225,7 +225,8 @@ async def test_llm_path_disarm_goes_through_a_code(tmp_path: Path, llm: FakeLLM)
     rt, brain = await start(tmp_path / "home", llm_config(llm))
     try:
         llm.script(tool_call("alarm", {"target": "alarm", "action": "disarm"}), "Okay.")
-        reply = await brain.handle(message("disarm the alarm please"), OWNER)
+        # (Plain "disarm the alarm" is understood locally; this one needs the model.)
+        reply = await brain.handle(message("the cleaner is here, let her in past the alarm"), OWNER)
         code = code_of(reply)
         assert code not in json_dump(llm.requests)
         assert rt.home.get("ha:alarm").state.alarm_state == "armed_away"

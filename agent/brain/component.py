@@ -210,16 +210,17 @@ class Brain:
                 return self._remember(
                     conversation, msg, Reply(outcome.text, "local", outcome.actions)
                 )
+        area = self._area(msg, identity)
         if self.config.prefer_local or self.loop is None:
             local = await self.local.handle(
-                msg, ctx, can_hand_over=self.loop is not None, area=msg.area
+                msg, ctx, can_hand_over=self.loop is not None, area=area
             )
             if local is not None:
                 return self._remember(conversation, msg, local)
         blocked = self.guard.blocked() if self.loop is not None else None
         if blocked is not None:
             # Budget spent or breaker open: the house keeps working locally and says why.
-            local = await self.local.handle(msg, ctx, can_hand_over=False)
+            local = await self.local.handle(msg, ctx, can_hand_over=False, area=area)
             if local is not None:
                 return self._remember(conversation, msg, local)
             return Reply(self.soul.reply("llm_down", problem=blocked), "none")
@@ -234,7 +235,7 @@ class Brain:
                 log.warning("LLM turn failed: %s", err)
                 if not self.config.prefer_local:
                     ctx.extras.pop("owner_text", None)
-                    local = await self.local.handle(msg, ctx, can_hand_over=False, area=msg.area)
+                    local = await self.local.handle(msg, ctx, can_hand_over=False, area=area)
                     if local is not None:
                         return local
                 return Reply(self.soul.reply("llm_down", problem=str(err)), "none")
@@ -258,6 +259,17 @@ class Brain:
             self.policy.check_rate(msg.channel, msg.sender)
         except RateLimited as err:
             return Reply(str(err), "none")
+        return None
+
+    def _area(self, msg: InboundMessage, identity: Identity) -> str | None:
+        """The room a message is said in: the message's own (a tablet's), the person's,
+        else the channel's default; None when nobody knows."""
+        for said in (msg.area, identity.area, self.config.channel_areas.get(msg.channel)):
+            if said:
+                area = self.rt.home.find_area(said)
+                if area is not None:
+                    return area
+                log.warning("brain: unknown area %r (for %s); ignored", said, msg.channel)
         return None
 
     def _remember(self, conversation: str, msg: InboundMessage, reply: Reply) -> Reply:

@@ -33,6 +33,9 @@ class BrainConfig(Section):
     # Persistent errors (bad key, no quota, no tool support) in a row that pause the LLM.
     breaker_after: int = Field(default=3, ge=1, le=100)
     breaker_cooldown_minutes: float = Field(default=15.0, gt=0)
+    # The room a channel speaks from when the message and the person say none
+    # ({"telegram": "kitchen"}; a wall tablet passes ?area= instead).
+    channel_areas: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _model_named(self) -> BrainConfig:

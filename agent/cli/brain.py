@@ -17,16 +17,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ask.add_argument("text", nargs="+", help="what to say")
     ask.add_argument("--json", action="store_true", help="print the documented JSON object")
     ask.add_argument("--conversation", help="conversation id (default cli:owner)")
+    ask.add_argument("--area", help='the room you are in ("turn on the lights" means its lights)')
     ask.set_defaults(func=run_ask)
     chat = sub.add_parser("chat", help="an interactive conversation with the house")
     chat.add_argument("--conversation", help="conversation id (default cli:owner)")
+    chat.add_argument("--area", help="the room you are in")
     chat.set_defaults(func=run_chat)
 
 
-def _send(paths: HomePaths, text: str, conversation: str | None) -> dict[str, Any]:
+def _send(
+    paths: HomePaths, text: str, conversation: str | None, area: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"text": text, "channel": "cli"}
     if conversation:
         body["conversation"] = conversation
+    if area:
+        body["area"] = area
     result = api(paths, "POST", "/api/chat", body)
     if not isinstance(result, dict):
         return {"error": "bad_response", "detail": "the daemon sent no JSON object"}
@@ -43,7 +49,7 @@ def run_ask(args: argparse.Namespace) -> int:
     """One message, one reply."""
     paths = HomePaths.from_env(args.home)
     try:
-        result = _send(paths, " ".join(args.text), args.conversation)
+        result = _send(paths, " ".join(args.text), args.conversation, args.area)
     except (DaemonUnreachable, FileNotFoundError) as err:
         print(err, file=sys.stderr)
         return 1
@@ -73,7 +79,7 @@ def run_chat(args: argparse.Namespace) -> int:
         if text in ("/quit", "/exit"):
             return 0
         try:
-            result = _send(paths, text, args.conversation)
+            result = _send(paths, text, args.conversation, args.area)
         except (DaemonUnreachable, FileNotFoundError) as err:
             print(err, file=sys.stderr)
             return 1

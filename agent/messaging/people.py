@@ -58,6 +58,7 @@ class Identity:
     role: str
     channel: str
     address: str
+    area: str | None = None  # the room they are usually in (config `people[].area`)
 
     @property
     def is_owner(self) -> bool:
@@ -109,7 +110,9 @@ class People:
             ):
                 if address is not None:
                     key = (channel, normalise_address(channel, str(address)))
-                    self._configured[key] = Identity(person.name, person.role, channel, key[1])
+                    self._configured[key] = Identity(
+                        person.name, person.role, channel, key[1], person.area
+                    )
                     if person.role == "owner":
                         self.owner_addresses.setdefault(channel, key[1])
 

@@ -3,7 +3,10 @@
 // (GET /api/chat). Uses the shell's window.homeclaw helpers; the cookie carries
 // the API token.
 
-const CONVERSATION = "web:owner";
+// A wall tablet opened for a room (`/?area=kitchen`) talks from that room, in its own
+// conversation: "turn on the lights" there means the kitchen's.
+const AREA = new URLSearchParams(window.location.search).get("area") || null;
+const CONVERSATION = AREA ? `web:${AREA}` : "web:owner";
 
 const STYLE = `
 #chat .chat-log { max-height: 26rem; min-height: 4rem; overflow: auto; display: flex; flex-direction: column;
@@ -163,7 +166,9 @@ function mount() {
     send.disabled = true;
     const thinking = line("house", "…", "chat-pending");
     try {
-      const { data } = await call("POST", "/api/chat", { text, conversation: CONVERSATION });
+      const body = { text, conversation: CONVERSATION };
+      if (AREA) body.area = AREA;
+      const { data } = await call("POST", "/api/chat", body);
       thinking.remove();
       line("house", data.reply ?? data.detail ?? "No answer.", "", data.path || "");
       if (data.confirmation && data.confirmation.code_required) confirmBox(data.confirmation);
