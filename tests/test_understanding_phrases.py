@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from agent.brain.component import Brain
-from agent.devices import Action, Command
+from agent.brain.vocab import state_phrase
+from agent.devices import Action, Command, Device, DeviceState, Feature, Kind
 from agent.runtime import Runtime
 from tests.test_brain_local import OWNER, make_brain, message
 
@@ -172,3 +173,44 @@ async def test_help_lists_what_this_home_has(house: tuple[Runtime, Brain]) -> No
         reply = await say(brain, text)
         assert reply.path == "local" and "pause the music" in reply.text
         assert "arm the alarm" in reply.text and "kitchen" in reply.text
+
+
+async def test_all_the_lights_leaves_hue_room_groups_alone(house: tuple[Runtime, Brain]) -> None:
+    """A bridge's room group is a light too, but "all the lights" means the lamps."""
+    rt, brain = house
+    group = Device(
+        "hue:group_1", "Kitchen group", Kind.LIGHT, "memory", "kitchen",
+        features=frozenset({Feature.ON_OFF}), device_class="group", state=DeviceState(on=True),
+    )  # fmt: skip
+    rt.home.add(group)
+    await rt.home.execute("mqtt:kitchen_ceiling", Command(action=Action.TURN_ON), requested_by="t")
+    reply = await say(brain, "turn off all the lights")
+    assert reply.path == "local" and st(rt, "mqtt:kitchen_ceiling").on is False
+    assert st(rt, "hue:group_1").on is True and "Kitchen group" not in reply.text
+
+
+async def test_a_name_shared_by_a_lock_and_its_sensor(house: tuple[Runtime, Brain]) -> None:
+    """ "Lock the back door" means the lock; "is the back door open?" the contact sensor."""
+    rt, brain = house
+    rt.home.add(
+        Device("zb:back_lock", "Back door", Kind.LOCK, "memory", "kitchen",
+               features=frozenset({Feature.LOCK}), state=DeviceState(locked=False))
+    )  # fmt: skip
+    rt.home.add(
+        Device("zb:back_contact", "Back door", Kind.SENSOR, "memory", "kitchen",
+               device_class="door", state=DeviceState(contact_open=True))
+    )  # fmt: skip
+    reply = await say(brain, "lock the back door")
+    assert "Which" not in reply.text and st(rt, "zb:back_lock").locked is True
+    reply = await say(brain, "is the back door open?")
+    assert reply.path == "local" and reply.text.startswith("Yes"), reply.text
+
+
+def test_a_temperature_reading_is_said_once_in_the_owners_units() -> None:
+    """A pool sensor reporting 26.11 °C reads "79°F", not "79°F, 26.11°C"."""
+    pool = Device(
+        "ha:pool_temp", "Pool temperature", Kind.SENSOR, "ha", "pool",
+        device_class="temperature",
+        state=DeviceState(current_temperature_c=26.11, value=26.11, unit="°C"),
+    )  # fmt: skip
+    assert state_phrase(pool, "imperial") == "79°F"

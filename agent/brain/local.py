@@ -30,6 +30,7 @@ from agent.brain.local_intents import plan_intent
 from agent.brain.local_kinds import KIND_INTENTS, merge_sentences
 from agent.brain.local_plan import CannotDo, Plan, Unclear
 from agent.brain.local_run import combine, execute_plan
+from agent.brain.local_sensors import answer_sensor_question
 from agent.brain.local_sentences import OWN_INTENTS, merge
 from agent.brain.local_setpoint import Implausible, PendingSetpoints, suggested_plan
 from agent.brain.local_targets import UNKNOWN_AREA, Resolver
@@ -238,8 +239,8 @@ class LocalPath:
                 plan = self.plan(part, area)
             except Unclear:
                 return []
-            if plan is None:
-                return []
+            if plan is None or plan.query is not None:
+                return []  # commands only: a half-answered question must not act first
             found.append(plan)
         return found
 
@@ -281,15 +282,26 @@ class LocalPath:
         except Unclear as err:
             if err.room:
                 return Reply(self.soul.reply("room"), path="local")
+            # "Is the pet door open?" when a door sensor and a lock share the name:
+            # the state word says which one is meant.
+            answer = answer_sensor_question(self.strip_address(msg.text), self.home, self.units)
+            if answer is not None:
+                return Reply(self.soul.reply("state", answer=answer), path="local")
             if err.question and not can_hand_over:
                 return Reply(self.soul.reply("which", options=str(err)), path="local")
             log.debug("local path unsure (%s); handing over", err)
             return None
         if not plans:
-            return None
+            answer = answer_sensor_question(self.strip_address(msg.text), self.home, self.units)
+            if answer is None:
+                return None
+            return Reply(self.soul.reply("state", answer=answer), path="local")
         replies = [await self._run(plan, ctx) for plan in plans]
         if any(r is None for r in replies):
-            return None
+            answer = answer_sensor_question(self.strip_address(msg.text), self.home, self.units)
+            if answer is None:
+                return None
+            return Reply(self.soul.reply("state", answer=answer), path="local")
         reply = combine([r for r in replies if r is not None])
         log.info(
             "local path: %s in %.1f ms",

@@ -121,7 +121,7 @@ def answer_state(devices: list[Device], query: str, state: Any, units: str) -> s
         listed = names(yes, most=LISTED)
         return f"{state.capitalize()}: {listed}." if yes else f"None are {state}."
     if query == "how_many":
-        return f"{len(yes)}: {names(yes, most=LISTED)}." if yes else f"None are {state}."
+        return f"{len(yes)}: {names(yes, most=LISTED)}." if yes else f"0 are {state}."
     return None
 
 

@@ -85,6 +85,14 @@ def degrees(value_c: float, units: str) -> str:
     return f"{text}°F" if units == "imperial" else f"{text}°C"
 
 
+def value_phrase(value: float | str, unit: str | None) -> str:
+    """A raw reading with its unit ("42 hPa", "48%", "on")."""
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    if not unit:
+        return shown
+    return f"{shown}{unit}" if unit.startswith(("°", "%")) else f"{shown} {unit}"
+
+
 def state_phrase(device: Device, units: str) -> str:
     """A short phrase for a device's live state ("on, 40%", "locked", "heat to 68°F")."""
     if not device.available:
@@ -137,9 +145,15 @@ def state_phrase(device: Device, units: str) -> str:
             parts.append("motion" if s.motion else "no motion")
         if s.contact_open is not None:
             parts.append("open" if s.contact_open else "closed")
-        if s.value is not None:
-            parts.append(f"{s.value}{s.unit or ''}")
-        if s.battery is not None and s.battery < 20:
+        temperature_unit = (s.unit or "").lstrip("°").upper() in ("C", "F", "K")
+        if s.value is not None and not (temperature_unit and s.current_temperature_c is not None):
+            # One reading, in the owner's units: not "79°F, 26.11°C" for a pool.
+            parts.append(value_phrase(s.value, s.unit))
+        if s.illuminance is not None:
+            parts.append(f"{s.illuminance:g} lx")
+        if s.power_w is not None:
+            parts.append(f"{s.power_w:g} W")
+        if s.battery is not None and (s.battery < 20 or not parts):
             parts.append(f"battery {s.battery}%")
         return ", ".join(parts) or "no reading"
     if s.on is None:

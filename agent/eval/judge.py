@@ -101,10 +101,10 @@ def judge_answer(expected: str, reply: str, home: FixtureHome) -> Verdict:
         name = _norm(entity.name)
         if name and re.search(rf"\b{re.escape(name)}\b", rest) and name not in got:
             return Verdict("wrong", f"{entity.name} missing from {reply!r}")
-    for number in re.findall(r"-?\d+(?:\.\d+)?", want):
+    for number in re.findall(r"(?<![\w.-])-?\d+(?:\.\d+)?", want):
         value = float(number)
         spoken = {f"{value:g}"}
-        if re.search(rf"{re.escape(number)}\s*(°|degree)", want):
+        if re.search(rf"{re.escape(number)}\s*(°|degree)", expected.lower()):
             # Either unit, whichever the home speaks.
             spoken |= {f"{from_celsius(value, 'imperial'):g}", f"{(value - 32) * 5 / 9:.0f}"}
         if not any(re.search(rf"(?<![\d.]){re.escape(s)}(?![\d])", got) for s in spoken):

@@ -32,12 +32,15 @@ CODE = re.compile(r"\bYES (\d{4})\b")
 
 @dataclass
 class Result:
-    """One sentence's outcome, reply and local-path latency (ms through /api/chat)."""
+    """One sentence's outcome, reply and latency through /api/chat: wall-clock ms, and
+    the CPU ms this process spent on it (client and daemon share the process, so
+    this is the cost of the request without other programs' load)."""
 
     case: Case
     verdict: Verdict
     reply: dict[str, Any]
     ms: float
+    cpu_ms: float = 0.0
 
 
 @dataclass
@@ -135,9 +138,10 @@ async def run_case(under: HomeUnderTest, case: Case) -> Result:
     unsubscribe = bus.on(CommandExecuted, record)
     conversation = f"eval:{uuid.uuid4().hex}"
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         reply = await under.ask(case.sentence, conversation, case.area)
         ms = (time.perf_counter() - started) * 1000
+        cpu_ms = (time.process_time() - cpu) * 1000
         code = CODE.search(str(reply.get("reply", ""))) if reply.get("confirmation") else None
         if code is not None:
             confirmed = await under.ask(f"YES {code.group(1)}", conversation, case.area)
@@ -145,7 +149,7 @@ async def run_case(under: HomeUnderTest, case: Case) -> Result:
     finally:
         unsubscribe()
     verdict = judge(case.expect, reply, before, under.states(), sent, case.home)
-    return Result(case, verdict, reply, ms)
+    return Result(case, verdict, reply, ms, cpu_ms)
 
 
 async def run_suite(suite: Suite, progress: Callable[[Result], None] | None = None) -> list[Result]:
