@@ -135,7 +135,7 @@ def _on_off(on: bool) -> list[dict[str, Any]]:
         _group(
             [
                 f"<turn> {word} <all> <light> [<everywhere>]",
-                f"<turn> {word} [<the>] <light> <everywhere>",
+                f"<turn> {word} [<the>] [house] <light> <everywhere>",
                 f"<turn> [<all>] [<the>] <light> {word} <everywhere>",
                 f"<turn> <all> <light> {word}",
                 f"{verb} [<all>] [<the>] [<light>] <everywhere>",
@@ -333,6 +333,10 @@ LISTS: dict[str, Any] = {
 OWN_INTENTS = frozenset({"HomeclawAlarmArm", "HomeclawAlarmDisarm"})
 
 
+# Words that change nothing in a command or question ("is the door currently locked?").
+SKIP_WORDS = ["currently", "right now", "at the moment", "just"]
+
+
 def merge(data: dict[str, Any], language: str) -> dict[str, Any]:
     """The sentence data with our phrasings (English) added; other languages unchanged."""
     if language != "en":
@@ -341,4 +345,6 @@ def merge(data: dict[str, Any], language: str) -> dict[str, Any]:
     for intent, groups in EXTRA.items():
         known = intents.get(intent, {"data": []})
         intents[intent] = {**known, "data": [*known["data"], *groups]}
-    return {**data, "intents": intents, "lists": {**data.get("lists", {}), **LISTS}}
+    skip = [*data.get("skip_words", []), *SKIP_WORDS]
+    lists = {**data.get("lists", {}), **LISTS}
+    return {**data, "intents": intents, "lists": lists, "skip_words": skip}
