@@ -25,6 +25,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from agent.brain.config import BrainConfig
 from agent.configbase import Section
+from agent.lists.config import ListsConfig
 from agent.routines.config import HeartbeatConfig, RoutineConfig, ScheduleConfig
 from integrations.discovery_config import DiscoveryConfig
 from integrations.frigate.config import FrigateConfig
@@ -155,6 +156,7 @@ class Config(Section):
     cameras: list[CameraConfig] = []
     frigate: FrigateConfig | None = None
     memory: MemoryConfig = MemoryConfig()
+    lists: ListsConfig = ListsConfig()
     routines: list[RoutineConfig] = []
     schedules: list[ScheduleConfig] = []
     heartbeat: HeartbeatConfig = HeartbeatConfig()

@@ -36,6 +36,7 @@ COMPONENTS: list[str] = [
     "agent.brain.component:create",
     "agent.routines.component:create",
     "memory.component:create",
+    "agent.lists.component:create",
     "agent.messaging.bridge:create",
     "vision.component:create",
     "integrations.frigate.adapter:create",  # registers its cameras with vision

@@ -58,6 +58,11 @@ class HomePaths:
         return self.root / "memory"
 
     @property
+    def lists(self) -> Path:
+        """The owner's lists (shopping, to-do), one markdown file each."""
+        return self.root / "lists"
+
+    @property
     def snapshots(self) -> Path:
         """Camera snapshots and keyframes."""
         return self.root / "snapshots"

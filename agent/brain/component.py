@@ -51,6 +51,7 @@ class Brain:
         self.local = LocalPath(
             rt.home, self.soul, language=rt.config.home.language, units=rt.config.home.units
         )
+        self.local.lists = lambda: rt.service("lists")
         self.provider: Provider | None = None
         self.provider_problem: str | None = None
         try:

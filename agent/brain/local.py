@@ -28,6 +28,15 @@ from agent.brain.local_data import HANDLED, domain_of, plain
 from agent.brain.local_help import help_text, is_help
 from agent.brain.local_intents import plan_intent
 from agent.brain.local_kinds import KIND_INTENTS, merge_sentences
+from agent.brain.local_lists import (
+    LIST_INTENTS,
+    ListPlan,
+    ListsSource,
+    list_slot_values,
+    merge_list_sentences,
+    plan_list,
+    run_list_plan,
+)
 from agent.brain.local_plan import CannotDo, Plan, Unclear
 from agent.brain.local_run import combine, execute_plan
 from agent.brain.local_sensors import answer_sensor_question
@@ -74,6 +83,8 @@ class LocalPath:
         self.pending = PendingSetpoints()
         self._phrases: dict[str, _Phrases] = {}
         self._phrase_index: dict[str, str] = {}
+        # The owner's lists (set by the brain; None when the lists service is off).
+        self.lists: ListsSource = lambda: None
 
     # -- building ------------------------------------------------------------------
 
@@ -90,7 +101,8 @@ class LocalPath:
             )
             return False
         data = merge(merge_sentences(data, self.language), self.language)
-        wanted = HANDLED | KIND_INTENTS | OWN_INTENTS
+        data = merge_list_sentences(data, self.language)
+        wanted = HANDLED | KIND_INTENTS | OWN_INTENTS | LIST_INTENTS
         data = {**data, "intents": {k: v for k, v in data["intents"].items() if k in wanted}}
         self._intents = Intents.from_dict(data)
         self._skip_words = list(data.get("skip_words", []))
@@ -123,9 +135,11 @@ class LocalPath:
 
     def _refresh_lists(self) -> None:
         devices = self.home.devices()
+        list_names = list_slot_values(self.lists())
         key = (
             tuple((d.id, d.name, d.aliases, d.area, d.kind, d.device_class) for d in devices),
             tuple(sorted((a.id, a.name, a.floor, a.aliases) for a in self.home.areas.values())),
+            tuple(v.value_out for v in list_names),
         )
         if key == self._lists_key:
             return
@@ -155,6 +169,7 @@ class LocalPath:
             if device.area and device.area not in seen_areas:
                 seen_areas.add(device.area)
                 areas.append(TextSlotValue(TextChunk(device.area.replace("_", " ")), device.area))
+        names.extend(list_names)
         floor_values = [TextSlotValue(TextChunk(normalise(f.replace("_", " "))), f) for f in floors]
         self.resolver.floors = floors
         self.resolver.by_name = by_name
@@ -219,6 +234,8 @@ class LocalPath:
         result = self.match(text, area)
         if result is None:
             return None
+        if result.intent.name in LIST_INTENTS:
+            return plan_list(result, self.strip_address(text))
         try:
             return plan_intent(result, self.resolver, self.units, area)
         except Implausible as err:
@@ -311,6 +328,9 @@ class LocalPath:
         return reply
 
     async def _run(self, plan: Plan, ctx: ToolContext) -> Reply | None:
+        if isinstance(plan, ListPlan):
+            lists = self.lists()
+            return None if lists is None else await run_list_plan(plan, lists, self.soul)
         if plan.query is None:
             return await execute_plan(plan, ctx, self.soul, self.units)
         if plan.intent == "HassClimateGetTemperature":

@@ -1,0 +1,1 @@
+"""The owner's lists (shopping, to-do): markdown in the home folder, and bridged ones."""
