@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from agent.brain.tools import ToolContext
+from agent.demo.simulation import DemoContext
 from agent.lists.items import ListItem, find_item, split_items
 from agent.lists.markdown import MarkdownList
 from agent.lists.registry import Lists, NoSuchList
-from agent.simulation import DemoContext
 from integrations.twilio import simulator as twilio_simulator
 from integrations.twilio.simulator import Phone, TwilioFake
 from tests.conftest import RunningDaemon
