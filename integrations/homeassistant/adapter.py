@@ -27,9 +27,11 @@ from integrations.homeassistant.entities import (
     service_call,
     to_device,
 )
+from integrations.homeassistant.todo import TodoLists
 
 if TYPE_CHECKING:
     from agent.home import Home
+    from agent.lists.registry import Lists
     from agent.runtime import Runtime
     from integrations.discovery_scan import DiscoveredDevice
 
@@ -42,7 +44,12 @@ class HomeAssistantBridge:
 
     name = INTEGRATION
 
-    def __init__(self, config: HomeAssistantConfig, status: StatusFn | None = None) -> None:
+    def __init__(
+        self,
+        config: HomeAssistantConfig,
+        status: StatusFn | None = None,
+        lists: Callable[[], Lists | None] | None = None,
+    ) -> None:
         self.config = config
         self._status = status
         self._home: Home | None = None
@@ -58,6 +65,8 @@ class HomeAssistantBridge:
         self.connects = 0
         self.url = config.url
         self.instance_id: str | None = None  # HA's uuid, learned from discovery
+        # `todo` entities are the owner's lists, not devices.
+        self.todo = TodoLists(lists or (lambda: None), lambda: self._conn)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -195,6 +204,9 @@ class HomeAssistantBridge:
         area_id = self._entity_areas.get(entity_id)
         if not self.wanted(entity_id, area_id):
             return None
+        if domain_of(entity_id) == "todo":
+            self.todo.track(state)
+            return None
         area = self._areas.get(area_id, area_id) if area_id else None
         return to_device(state, area, self.temp_unit)
 
@@ -232,6 +244,7 @@ class HomeAssistantBridge:
         new = data.get("new_state")
         device_id = f"{self.name}:{entity_id}"
         if new is None:  # entity removed in HA
+            self.todo.forget(entity_id)
             self._home.update(device_id, available=False)
             return
         stamp = str(new.get("last_updated", ""))
@@ -253,4 +266,6 @@ class HomeAssistantBridge:
 
 def create(section: HomeAssistantConfig, rt: Runtime) -> HomeAssistantBridge:
     """Build the bridge from its config section (no I/O)."""
-    return HomeAssistantBridge(section, status=rt.supervisor.set_status)
+    return HomeAssistantBridge(
+        section, status=rt.supervisor.set_status, lists=lambda: rt.service("lists")
+    )

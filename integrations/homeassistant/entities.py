@@ -12,6 +12,7 @@ from typing import Any
 
 from agent.devices import Action, Command, Device, DeviceState, Feature, Kind
 from agent.errors import UnsupportedCommand
+from integrations.homeassistant import vacuum_valve
 
 INTEGRATION = "homeassistant"
 
@@ -28,6 +29,8 @@ DOMAIN_KINDS: dict[str, Kind] = {
     "media_player": Kind.SPEAKER,
     "sensor": Kind.SENSOR,
     "binary_sensor": Kind.SENSOR,
+    "vacuum": Kind.VACUUM,
+    "valve": Kind.VALVE,
 }
 
 _COLOR_MODES = {"hs", "xy", "rgb", "rgbw", "rgbww"}
@@ -106,6 +109,8 @@ def _sf(attrs: dict[str, Any]) -> int:
 
 def features(domain: str, attrs: dict[str, Any]) -> frozenset[Feature]:
     """What the entity can do, from its domain and advertised features."""
+    if domain in vacuum_valve.DOMAINS:
+        return vacuum_valve.features(domain, attrs)
     found: set[Feature] = set()
     sf = _sf(attrs)
     if domain in ("light", "switch", "input_boolean", "fan"):
@@ -170,7 +175,9 @@ def device_class(domain: str, entity_id: str, attrs: dict[str, Any]) -> str | No
 def device_state(domain: str, state: str, attrs: dict[str, Any], temp_unit: str) -> DeviceState:
     """The normalised snapshot of one HA state object."""
     s: dict[str, Any] = {}
-    if domain in ("light", "switch", "input_boolean", "fan"):
+    if domain in vacuum_valve.DOMAINS:
+        s.update(vacuum_valve.state_fields(domain, state, attrs))
+    elif domain in ("light", "switch", "input_boolean", "fan"):
         s["on"] = state == "on"
         if domain == "light" and attrs.get("brightness") is not None:
             s["brightness"] = round(int(attrs["brightness"]) * 100 / 255)
@@ -282,6 +289,9 @@ def service_call(
     a = command.action
     data: dict[str, Any] = {}
     service: str | None = None
+    if domain in vacuum_valve.DOMAINS:
+        service, data = vacuum_valve.service(device, domain, command)
+        return domain, service, data
     if domain not in _ACTION_DOMAINS.get(a, set()):
         raise UnsupportedCommand(f"{device.name} can't {a.value.replace('_', ' ')}.")
     if a in (Action.TURN_ON, Action.TURN_OFF, Action.TOGGLE):

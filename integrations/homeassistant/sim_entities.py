@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from integrations.homeassistant import sim_kinds
+
 State = dict[str, Any]
 
 
@@ -180,6 +182,7 @@ class FakeHass:
     on_change: list[Callable[[str, State | None, State], None]] = field(default_factory=list)
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     moving: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    todo_items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entity in self.entities.values():
@@ -191,7 +194,10 @@ class FakeHass:
     def demo(cls, alarm_code: str | None = None, garage_travel: float = 0.0) -> FakeHass:
         """The demo home's HA (the garage door takes `garage_travel` s to move)."""
         return cls(
-            entities={e.entity_id: e for e in demo_entities(garage_travel)},
+            entities={
+                e.entity_id: e for e in [*demo_entities(garage_travel), *sim_kinds.kind_entities()]
+            },
+            todo_items=sim_kinds.initial_items(),
             areas=dict(DEMO_AREAS),
             devices=copy.deepcopy(DEMO_DEVICES),
             alarm_code=alarm_code,
@@ -277,9 +283,23 @@ class FakeHass:
     # -- services -------------------------------------------------------------
 
     def call(
-        self, domain: str, service: str, data: dict[str, Any], target: dict[str, Any] | None
+        self,
+        domain: str,
+        service: str,
+        data: dict[str, Any],
+        target: dict[str, Any] | None,
+        response: dict[str, Any] | None = None,
     ) -> list[State]:
-        """Run a service on its target entities; return their new states."""
+        """Run a service on its target entities; return their new states.
+
+        Services that answer with data (`todo.get_items`) fill `response` (entity id →
+        data) and are refused, as by HA, when the caller did not ask for it.
+        """
+        if (domain, service) in sim_kinds.RESPONSE_ONLY and response is None:
+            raise ServiceError(
+                "service_validation_error",
+                "Service call requires responses but caller did not ask for responses",
+            )
         if service not in _SERVICE_NAMES.get(domain, ()):
             raise ServiceError("not_found", f"Service {domain}.{service} not found.")
         data = dict(data)
@@ -293,7 +313,9 @@ class FakeHass:
             if not entity_id.startswith(domain + ".") or entity_id not in self.states:
                 continue  # HA ignores targets outside the service's domain
             handler = _HANDLERS[domain]
-            handler(self, entity_id, service, data)
+            answer = handler(self, entity_id, service, data)
+            if response is not None and answer is not None:
+                response[entity_id] = answer
             changed.append(self.states[entity_id])
         return changed
 
@@ -481,7 +503,9 @@ _SERVICE_NAMES: dict[str, tuple[str, ...]] = {
         "turn_off",
     ),
 }
-_HANDLERS: dict[str, Callable[[FakeHass, str, str, dict[str, Any]], None]] = {
+_SERVICE_NAMES.update(sim_kinds.SERVICES)
+_HANDLERS: dict[str, Callable[[FakeHass, str, str, dict[str, Any]], Any]] = {
+    **sim_kinds.HANDLERS,
     "light": _on_off,
     "switch": _on_off,
     "fan": _fan,

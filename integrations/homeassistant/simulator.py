@@ -277,17 +277,22 @@ class HomeAssistantSimulator:
             subs.discard(msg["subscription"])
             return _result(msg_id, None)
         if kind == "call_service":
+            response: dict[str, Any] | None = {} if msg.get("return_response") else None
             try:
                 hass.call(
                     str(msg.get("domain")),
                     str(msg.get("service")),
                     dict(msg.get("service_data") or {}),
                     msg.get("target"),
+                    response,
                 )
             except ServiceError as err:
                 return _error(msg_id, err.code, str(err))
             # Events were queued before this result, as in HA: state first, then result.
-            return _result(msg_id, {"context": {"id": "sim", "parent_id": None, "user_id": None}})
+            result: dict[str, Any] = {"context": {"id": "sim", "parent_id": None, "user_id": None}}
+            if response is not None:
+                result["response"] = response
+            return _result(msg_id, result)
         return _error(msg_id, "unknown_command", "Unknown command.")
 
     def _state_changed(self, entity_id: str, old: State | None, new: State) -> None:
