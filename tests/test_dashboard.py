@@ -155,3 +155,53 @@ async def test_times_are_the_homes_clock_not_the_browsers(
     next_run = await row.locator("td").nth(2).inner_text()
     assert "07:00" in next_run, next_run
     await context.close()
+
+
+KINDS_HOME = {
+    "virtual": {
+        "devices": [
+            {"id": "robot", "name": "Robot", "kind": "vacuum", "area": "living_room"},
+            {"id": "valve", "name": "Irrigation valve", "kind": "valve", "area": "garden"},
+        ]
+    }
+}
+
+
+async def test_vacuum_valve_and_lists_on_the_dashboard(
+    browser: Any, start_daemon: Callable[..., Awaitable[RunningDaemon]]
+) -> None:
+    """Start and dock the vacuum, open the valve halfway, and keep the shopping list."""
+    daemon = await start_daemon(KINDS_HOME)
+    home = daemon.rt.home
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    await page.goto(daemon.login_url())
+    robot = page.locator('.tile[data-id="virtual:robot"]')
+    await robot.wait_for(timeout=10_000)
+    assert "docked" in await robot.locator(".state").inner_text()
+    await robot.get_by_role("button", name="Start").click()
+    await eventually(lambda: home.get("virtual:robot").state.activity == "cleaning", timeout=5)
+    await page.locator('.tile.lit[data-id="virtual:robot"]').wait_for(timeout=5_000)
+    await robot.get_by_role("button", name="Dock").click()
+    await eventually(lambda: home.get("virtual:robot").state.activity == "returning", timeout=5)
+    valve = page.locator('.tile[data-id="virtual:valve"] input[type=range]')
+    await valve.fill("50")
+    await eventually(lambda: home.get("virtual:valve").state.position == 50, timeout=5)
+
+    # Lists: add from the panel; a chat message's change shows without a reload.
+    shopping = page.locator('#lists .list-card[data-list="Shopping"]')
+    await shopping.wait_for(timeout=10_000)
+    await shopping.get_by_label("add to Shopping").fill("oat milk")
+    await shopping.get_by_role("button", name="Add").click()
+    await eventually(
+        lambda: "oat milk" in (daemon.rt.paths.lists / "shopping.md").read_text(), timeout=5
+    )
+    status, _ = await daemon.api("POST", "/api/chat", {"text": "add bread to the shopping list"})
+    assert status == 200
+    await shopping.get_by_text("bread").wait_for(timeout=5_000)
+    await shopping.get_by_label("tick off oat milk").check()
+    await eventually(
+        lambda: "- [x] oat milk" in (daemon.rt.paths.lists / "shopping.md").read_text(), timeout=5
+    )
+    assert errors == []

@@ -58,7 +58,11 @@ function summary(device) {
       if (s.current_temperature_c !== undefined) parts.push(`now ${fmtTemp(s.current_temperature_c)}`);
       if (s.hvac_action) parts.push(s.hvac_action);
       break;
-    case "cover":
+    case "vacuum":
+      parts.push(s.activity || "?");
+      if (s.battery !== undefined) parts.push(`battery ${s.battery}%`);
+      break;
+    case "cover": case "valve":
       if (s.position !== undefined) parts.push(s.position === 0 ? "closed" : s.position === 100 ? "open" : `${s.position}% open`);
       if (s.moving && s.moving !== "stopped") parts.push(s.moving);
       break;
@@ -127,6 +131,17 @@ function controls(device, tile) {
   } else if (has(device, "open_close")) {
     out.push(el("button", { onclick: () => cmd({ action: "open" }) }, "Open"), el("button", { onclick: () => cmd({ action: "close" }) }, "Close"));
   }
+  if (has(device, "clean")) {
+    // A vacuum: start (or resume), pause, and home; only what it declares.
+    const busy = s.activity === "cleaning";
+    out.push(busy && has(device, "pause")
+      ? el("button", { disabled: !device.available, onclick: () => cmd({ action: "pause" }) }, "Pause")
+      : el("button", { class: "primary", disabled: !device.available || busy, onclick: () => cmd({ action: "start" }) }, "Start"));
+  }
+  if (has(device, "return_home")) {
+    out.push(el("button", { disabled: !device.available || ["docked", "returning"].includes(s.activity),
+      onclick: () => cmd({ action: "return_to_base" }) }, "Dock"));
+  }
   if (has(device, "lock")) {
     out.push(s.locked
       ? el("button", { disabled: !device.available, onclick: () => cmd({ action: "unlock" }) }, "Unlock…")
@@ -154,7 +169,7 @@ function controls(device, tile) {
 
 function renderTile(device) {
   const old = tiles.get(device.id);
-  const lit = device.available && (device.state.on || device.state.playback === "playing");
+  const lit = device.available && (device.state.on || device.state.playback === "playing" || device.state.activity === "cleaning");
   const tile = el("article", {
     class: `tile ${lit ? "lit" : ""} ${device.available ? "" : "unavailable"}`.trim(),
     "data-id": device.id, "data-kind": device.kind,
