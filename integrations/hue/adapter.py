@@ -1,9 +1,12 @@
-"""Hue bridges through aiohue's v1 API: lights and rooms, scenes, polled state.
+"""Hue bridges through aiohue: lights and rooms, scenes, live state.
 
-The v1 API has no events, so each bridge is polled every `poll_interval`
-seconds and only changed devices reach the Home. A bridge that stops answering
-marks its devices unavailable and is retried with capped exponential backoff;
-devices keep their ids (`hue:<bridgeid>:<light uniqueid>`) whatever the IP.
+A bridge that speaks CLIP v2 (every bridge since 2021) is followed through its
+event stream (`v2.py`), so changes made in the Hue app arrive by push. One that
+only speaks v1 (old firmware, emulators) has no events: it is polled every
+`poll_interval` seconds and only changed devices reach the Home. A bridge that
+stops answering marks its devices unavailable and is retried with capped
+exponential backoff; devices keep their ids (`hue:<bridgeid>:<light uniqueid>`)
+whatever the IP or the API.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from integrations.hue.mapping import (
     room_id,
 )
 from integrations.hue.pairing import pair
+from integrations.hue.v2 import HueV2Session, has_v2, v1_unique_ids
 from integrations.watchers import DeviceWatchers
 
 if TYPE_CHECKING:
@@ -63,6 +67,14 @@ async def translate_errors(host: str, timeout: float) -> AsyncIterator[None]:
         ) from err
     except LinkButtonNotPressed as err:
         raise AuthenticationFailed("Press the link button on the Hue bridge first.") from err
+    except aiohttp.ClientResponseError as err:
+        # The bridge answered: say what it said, not that it is unreachable.
+        path = err.request_info.url.path if err.request_info else "?"
+        for secret in (key for key in path.split("/") if len(key) >= 20):
+            path = path.replace(secret, "<app key>")
+        raise IntegrationError(
+            f"The Hue bridge at {host} answered HTTP {err.status} ({err.message}) for {path}."
+        ) from err
     except (TimeoutError, aiohttp.ClientError, OSError) as err:
         raise DeviceUnavailable(f"The Hue bridge at {host} is not reachable.") from err
     except (AiohueException, KeyError, ValueError, TypeError) as err:
@@ -83,6 +95,7 @@ class BridgeLink:
         self.scenes: dict[str, dict[str, str]] = {}  # group id → {scene name: scene id}
         self.presets: dict[str, str] = {}  # group id → the scene we last recalled
         self.connected = False
+        self.v2: HueV2Session | None = None  # while followed through CLIP v2
 
     def errors(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Translate this bridge's errors."""
@@ -171,6 +184,35 @@ class BridgeLink:
                 found.setdefault(group, {})[raw["name"]] = scene.id
         return found
 
+    async def speaks_v2(self, session: aiohttp.ClientSession) -> bool:
+        """Whether to follow this bridge through CLIP v2 (config `api`, else a probe)."""
+        if self.config.api != "auto" or not self.config.app_key:
+            return self.config.api == "v2"
+        return await has_v2(session, self.host, self.config.app_key, self.settings.request_timeout)
+
+    async def connect_v2(self, session: aiohttp.ClientSession, home: Home) -> HueV2Session:
+        """Open the v2 session (full state + event stream) and register every device."""
+        assert self.config.app_key is not None
+        timeout = self.settings.request_timeout
+        unique_ids = await v1_unique_ids(session, self.host, self.config.app_key, timeout)
+        v2 = HueV2Session(self.host, self.config.app_key, self.bridge_id or "", unique_ids)
+        try:
+            async with self.errors():
+                await v2.start(home)
+        except BaseException:
+            await v2.close()
+            raise
+        self.v2, self.bridge_id, self.connected = v2, v2.bridge_id, True
+        self.targets = v2.targets
+        log.info("hue bridge %s connected at %s (v2, events)", v2.bridge_id, self.host)
+        return v2
+
+    async def close_v2(self) -> None:
+        """Close the v2 session, if any."""
+        v2, self.v2 = self.v2, None
+        if v2 is not None:
+            await v2.close()
+
     def mark_unavailable(self, home: Home) -> None:
         """Every device of this bridge is unreachable until the bridge answers again."""
         self.connected = False
@@ -181,6 +223,9 @@ class BridgeLink:
         """Send one command, re-read the bridge, and return the device's confirmed state."""
         if not self.connected:
             raise DeviceUnavailable(f"{device.name}'s Hue bridge is not reachable right now.")
+        if self.v2 is not None:
+            async with self.errors():
+                return await self.v2.execute(device, command, self.settings.request_timeout)
         kind, target = self.targets[device.id]
         api = self._api()
         assert api.lights is not None and api.groups is not None
@@ -241,8 +286,16 @@ class HueIntegration:
         await self._watchers.run(home, self.links)
 
     async def _attend(self, link: BridgeLink, home: Home, on_connected: Callable[[], None]) -> None:
-        """Connect, then poll until the bridge stops answering (the v1 API has no events)."""
+        """Follow the bridge's v2 event stream, or poll its v1 API, until it stops answering."""
         assert self._session is not None
+        if await link.speaks_v2(self._session):
+            try:
+                v2 = await link.connect_v2(self._session, home)
+                on_connected()
+                await v2.lost.wait()
+            finally:
+                await link.close_v2()
+            raise DeviceUnavailable(f"The Hue bridge at {link.host} closed its event stream.")
         await link.connect(self._session, home)
         on_connected()
         while True:
@@ -283,7 +336,9 @@ class HueIntegration:
         return await self.link_for(device).execute(self._home, device, command)
 
     async def stop(self) -> None:
-        """Close the HTTP session."""
+        """Close the v2 sessions and the HTTP session."""
+        for link in self.links:
+            await link.close_v2()
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from agent.configbase import Section
@@ -15,10 +17,12 @@ class HueBridgeConfig(Section):
     # When given, a bridge answering at `host` with another id is refused (the
     # DHCP lease moved to another bridge); discovery fills this in.
     bridge_id: str | None = None
+    # Which API to speak: v2 (HTTPS with events) when the bridge has it, else v1.
+    api: Literal["auto", "v1", "v2"] = "auto"
 
 
 class HueConfig(Section):
-    """The Hue bridges, and how often their state is polled (the v1 API has no events)."""
+    """The Hue bridges, and how often a v1-only bridge is polled (v1 has no events)."""
 
     bridges: list[HueBridgeConfig] = []
     poll_interval: float = Field(default=2.0, ge=0.05, le=300)

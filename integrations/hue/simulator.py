@@ -1,10 +1,13 @@
-"""A Hue bridge (v1 REST API) on loopback that aiohue drives like the real thing.
+"""A Hue bridge on loopback that aiohue drives like the real thing.
 
-Speaks `/api/config` (unauthenticated, with `bridgeid`), the pairing flow
-(`POST /api` answers error 101 until the link button is pressed), lights,
-groups/rooms and scenes, `PUT .../lights/<id>/state` and `.../groups/<id>/action`.
-The handle lets tests and the demo press the link button, change a light as
-the Hue app would, and kill and restart the bridge.
+The v1 REST API on `port`: `/api/config` (unauthenticated, with `bridgeid`), the
+pairing flow (`POST /api` answers error 101 until the link button is pressed),
+lights, groups/rooms and scenes, `PUT .../lights/<id>/state` and
+`.../groups/<id>/action`. With `v2_port` set, the CLIP v2 API too, over HTTPS
+with its event stream (`sim_v2.py`), on the same datastore. `strict_slash`
+answers `/api/<key>/` with 404, as Home Assistant's emulated_hue does. The
+handle lets tests and the demo press the link button, change a light as the
+Hue app would, and kill and restart the bridge.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import copy
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +34,8 @@ from agent.demo.simulation import (
 
 if TYPE_CHECKING:
     from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+    from integrations.hue.sim_v2 import HueV2Api
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +85,13 @@ class HueBridgeSimulator:
     scenes: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: set[str] = field(default_factory=set)
     requests: int = 0
+    # The CLIP v2 API (HTTPS + event stream) on this port of `host`; None: v1 only.
+    v2_port: int | None = None
+    # Answer `/api/<key>/` with 404 (emulated_hue's routes have no trailing slash).
+    strict_slash: bool = False
+    # Called with (light id, changed v1 keys) after every change, whoever made it.
+    on_change: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
+    v2: HueV2Api | None = None
     _pressed_at: float | None = None
     _first_refusal: float | None = None
     _runner: web.AppRunner | None = None
@@ -114,7 +127,7 @@ class HueBridgeSimulator:
 
     def set_light(self, name: str, **state: Any) -> None:
         """Change a light outside homeclaw (a wall switch, the Hue app)."""
-        self._apply(self.light_id(name), state)
+        self.apply(self.light_id(name), state)
 
     def light_state(self, name: str) -> dict[str, Any]:
         """A copy of the named light's state."""
@@ -135,10 +148,22 @@ class HueBridgeSimulator:
         app.router.add_route("*", "/api/{key}", self._datastore)
         app.router.add_route("*", "/api/{key}/{path:.*}", self._resource)
         self._runner = await serve(app, self.host, self.port)
+        if self.v2_port is not None:
+            from integrations.hue.sim_v2 import HueV2Api
+
+            if self.v2 is None:
+                self.v2 = HueV2Api(self, self.v2_port)
+            try:
+                await self.v2.start()
+            except BaseException:
+                await self.stop()
+                raise
         log.info("hue simulator %s on %s", self.bridge_id, self.address)
 
     async def stop(self) -> None:
         """Kill the bridge (connections drop; the datastore is kept for a restart)."""
+        if self.v2 is not None:
+            await self.v2.stop()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -235,6 +260,9 @@ class HueBridgeSimulator:
 
     async def _resource(self, request: web.Request) -> web.Response:
         if not request.match_info["path"].strip("/"):  # aiohue asks for `/api/<key>/`
+            if self.strict_slash:
+                self.requests += 1
+                return web.Response(status=404, text="404: Not Found")
             return await self._datastore(request)
         self.requests += 1
         if not self._authorised(request):
@@ -273,7 +301,7 @@ class HueBridgeSimulator:
             if parts[1] not in self.lights:
                 return _error(3, where, f"resource, {where}, not available")
             changes = {k: v for k, v in body.items() if k in LIGHT_KEYS}
-            self._apply(parts[1], changes)
+            self.apply(parts[1], changes)
             return _success(where, changes)
         if len(parts) == 3 and parts[0] == "groups" and parts[2] == "action":
             members = self._group_lights(parts[1])
@@ -284,11 +312,11 @@ class HueBridgeSimulator:
                 if scene is None:
                     return _error(7, where + "/scene", "invalid value for parameter, scene")
                 for light_id, state in scene["lightstates"].items():
-                    self._apply(light_id, state)
+                    self.apply(light_id, state)
                 return _success(where, {"scene": body["scene"]})
             changes = {k: v for k, v in body.items() if k in LIGHT_KEYS}
             for light_id in members:
-                self._apply(light_id, changes)
+                self.apply(light_id, changes)
             if parts[1] in self.groups:
                 self.groups[parts[1]]["action"].update(changes)
             return _success(where, changes)
@@ -296,7 +324,8 @@ class HueBridgeSimulator:
 
     # -- the datastore ------------------------------------------------------------
 
-    def _apply(self, light_id: str, changes: dict[str, Any]) -> None:
+    def apply(self, light_id: str, changes: dict[str, Any]) -> None:
+        """Change a light's state (every API and the Hue app end here)."""
         state = self.lights[light_id]["state"]
         for key, value in changes.items():
             if key in ("xy", "ct", "hue", "sat") and key not in state:
@@ -308,6 +337,8 @@ class HueBridgeSimulator:
             state["colormode"] = "ct"
         elif ("hue" in changes or "sat" in changes) and "hue" in state:
             state["colormode"] = "hs"
+        for callback in list(self.on_change):
+            callback(light_id, changes)
 
     def _group_lights(self, group_id: str) -> list[str] | None:
         if group_id == "0":
