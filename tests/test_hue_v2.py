@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from agent.bus import Bus
@@ -137,7 +138,8 @@ async def test_a_v1_only_bridge_falls_back_to_polling() -> None:
         home, hue, task = await running(sim, sim.address)
         try:
             assert "api" not in home.get(TABLE).info
-            assert not await has_v2(hue._session, sim.address, "x", 2)  # noqa: SLF001
+            async with aiohttp.ClientSession() as session:
+                assert not await has_v2(session, sim.address, "x", 2)
         finally:
             await shutdown(hue, task)
     finally:
@@ -150,12 +152,8 @@ async def test_an_http_error_is_not_unreachability() -> None:
     key = sim.add_user()
     await sim.start()
     try:
-        hue = create(
-            HueConfig.model_validate({"bridges": [{"host": sim.address, "app_key": key}]})
-        )
+        hue = create(HueConfig.model_validate({"bridges": [{"host": sim.address, "app_key": key}]}))
         link = hue.links[0]
-        import aiohttp
-
         async with aiohttp.ClientSession() as session:
             with pytest.raises(IntegrationError) as caught:
                 await link.connect(session, Home(bus=Bus()))
