@@ -56,3 +56,31 @@ async def test_chat_panel_talks_and_confirms(
     await page.locator("#chat .chat-user", has_text="turn on the porch light").wait_for(
         timeout=10000
     )
+
+
+@pytest.mark.timeout(90)
+async def test_a_wall_tablet_opened_for_a_room(
+    browser: Any,
+    start_daemon: Callable[..., Awaitable[RunningDaemon]],
+) -> None:
+    """`/?area=porch`: "turn on the lights" there means the porch's, not the hallway's."""
+    config = {
+        "virtual": {
+            "devices": [
+                *CONFIG["virtual"]["devices"],
+                {"id": "hall", "name": "Hallway light", "kind": "light", "area": "hallway"},
+            ]
+        }
+    }
+    daemon = await start_daemon(config)
+    rt = daemon.rt
+    await eventually(lambda: len(rt.home.devices()) == 3)
+    page = await browser.new_page()
+    await page.goto(daemon.login_url())
+    await page.goto(daemon.url + "?area=porch")
+    box = page.locator("#chat input[name=text]")
+    await box.fill("turn on the lights")
+    await box.press("Enter")
+    await page.locator("#chat .chat-house", has_text="Porch light on").wait_for(timeout=10000)
+    assert rt.home.get("virtual:porch").state.on is True
+    assert rt.home.get("virtual:hall").state.on is False
