@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from vision import api, tools
@@ -17,6 +17,7 @@ from vision.describers import create_describer
 from vision.eventlog import EventLog, encode_jpeg, slug
 from vision.notify import Notifier, Preferences
 from vision.relay import EventRelay
+from vision.service import CameraFeed
 from vision.sources import CameraUnavailable, decode_jpeg
 from vision.watcher import CameraWatcher
 
@@ -25,18 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GLOBAL = "global"
-
-
-class CameraFeed(Protocol):
-    """A camera watched by another system (Frigate): its picture and its health."""
-
-    async def photo(self) -> bytes | None:
-        """The camera's latest picture as JPEG (None when there is none)."""
-        ...
-
-    def health(self) -> dict[str, Any]:
-        """Status and counters for the dashboard."""
-        ...
 
 
 def create(rt: Runtime) -> Vision:

@@ -18,11 +18,24 @@ if TYPE_CHECKING:
     from vision.watcher import CameraWatcher
 
 
+class CameraFeed(Protocol):
+    """A camera watched by another system (Frigate): its picture and its health."""
+
+    async def photo(self) -> bytes | None:
+        """The camera's latest picture as JPEG (None when there is none)."""
+        ...
+
+    def health(self) -> dict[str, Any]:
+        """Status and counters for the dashboard."""
+        ...
+
+
 class VisionService(Protocol):
     """The cameras of one running daemon: their watchers, events and the owner's preferences."""
 
     rt: Runtime
     watchers: dict[str, CameraWatcher]
+    feeds: dict[str, CameraFeed]
     events: EventLog | None
 
     def camera(self, name: str) -> CameraConfig:
