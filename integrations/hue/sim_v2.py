@@ -19,17 +19,34 @@ import ssl
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from integrations.hue.color import bri_to_percent
 
-if TYPE_CHECKING:
-    from integrations.hue.simulator import HueBridgeSimulator
-
 log = logging.getLogger(__name__)
+
+
+class Bridge(Protocol):
+    """What the v2 view reads of its bridge (`simulator.HueBridgeSimulator`, which creates
+    this view and hands itself over: typed here so this module does not import it back)."""
+
+    name: str
+    host: str
+    bridge_id: str
+    lights: dict[str, dict[str, Any]]
+    groups: dict[str, dict[str, Any]]
+    scenes: dict[str, dict[str, Any]]
+    users: set[str]
+    on_change: list[Callable[[str, dict[str, Any]], None]]
+
+    def apply(self, light_id: str, changes: dict[str, Any]) -> None:
+        """Change a light's state (every API and the Hue app end here)."""
+        ...
+
 
 SOFTWARE_VERSION = "1.67.1967054020"
 _ROOM_ARCHETYPES = {"Dining": "dining", "Office": "office", "Living room": "living_room"}
@@ -79,7 +96,7 @@ def self_signed_context(host: str) -> ssl.SSLContext:
 class HueV2Api:
     """The CLIP v2 view of one simulated bridge, served over HTTPS."""
 
-    def __init__(self, bridge: HueBridgeSimulator, port: int = 443) -> None:
+    def __init__(self, bridge: Bridge, port: int = 443) -> None:
         self.bridge = bridge
         self.port = port
         self.streams: set[asyncio.Queue[list[dict[str, Any]] | None]] = set()
