@@ -16,34 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integrations.homeassistant import sim_kinds
-
-State = dict[str, Any]
-
-
-class ServiceError(Exception):
-    """A service call HA would refuse, with its websocket error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+from integrations.homeassistant.sim_model import Entity, ServiceError, State
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-@dataclass
-class Entity:
-    """One entity of the fake: its state, registry placement and device."""
-
-    entity_id: str
-    state: str
-    attributes: dict[str, Any]
-    area_id: str | None = None
-    device_id: str | None = None
-    # Seconds a cover takes to move (it reports opening/closing meanwhile); 0 = instant.
-    travel_seconds: float = 0.0
-    hidden: bool = False  # hidden by the user in HA's entity settings
 
 
 # Areas of the demo HA (id → name), as its area registry lists them.

@@ -9,8 +9,9 @@ beside the state (as in HA, where only `todo.get_items` returns them).
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from integrations.homeassistant.sim_model import Entity, ServiceError, State
 from integrations.homeassistant.vacuum_valve import (
     VACUUM_PAUSE,
     VACUUM_RETURN_HOME,
@@ -22,8 +23,22 @@ from integrations.homeassistant.vacuum_valve import (
     VALVE_STOP,
 )
 
-if TYPE_CHECKING:
-    from integrations.homeassistant.sim_entities import Entity, FakeHass
+
+class Hass(Protocol):
+    """What these services ask of the fake (`sim_entities.FakeHass`, which calls them with
+    itself: typed here so this module does not import it back)."""
+
+    states: dict[str, State]
+    todo_items: dict[str, list[dict[str, Any]]]
+
+    def set_state(self, entity_id: str, state: str | None = None, **attributes: Any) -> State:
+        """Change an entity's state and attributes; returns the new state object."""
+        ...
+
+    def _attrs(self, entity_id: str) -> dict[str, Any]:
+        """An entity's attributes (the live dict, changed in place)."""
+        ...
+
 
 # TodoListEntityFeature: create, delete, update items.
 TODO_FEATURES = 1 | 2 | 4
@@ -39,16 +54,12 @@ RESPONSE_ONLY = frozenset({("todo", "get_items")})
 
 
 def _refused(code: str, message: str) -> Exception:
-    """HA's error for a refused call (sim_entities imports this module: import late)."""
-    from integrations.homeassistant.sim_entities import ServiceError
-
+    """HA's error for a refused call."""
     return ServiceError(code, message)
 
 
 def kind_entities() -> list[Entity]:
     """The demo HA's vacuum, garden valve and shopping list."""
-    from integrations.homeassistant.sim_entities import Entity
-
     return [
         Entity(
             "vacuum.roborock_downstairs",
@@ -97,13 +108,13 @@ def initial_items() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def vacuum(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) -> None:
+def vacuum(hass: Hass, entity_id: str, service: str, data: dict[str, Any]) -> None:
     """start → cleaning, pause → paused, stop → idle, return_to_base → returning."""
     state = {"start": "cleaning", "pause": "paused", "stop": "idle"}.get(service, "returning")
     hass.set_state(entity_id, state)
 
 
-def valve(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) -> None:
+def valve(hass: Hass, entity_id: str, service: str, data: dict[str, Any]) -> None:
     """Open/close/set position (a valve reporting position keeps `current_position`)."""
     attrs = hass._attrs(entity_id)
     current = attrs.get("current_position")
@@ -123,7 +134,7 @@ def valve(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) ->
     hass.set_state(entity_id, "open" if position > 0 else "closed", **changes)
 
 
-def todo(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) -> Any:
+def todo(hass: Hass, entity_id: str, service: str, data: dict[str, Any]) -> Any:
     """add/update/remove/get items; the state follows the count still to do."""
     items = hass.todo_items.setdefault(entity_id, [])
     if service == "get_items":
