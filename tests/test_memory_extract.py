@@ -85,7 +85,7 @@ async def test_owner_facts_kept_inferred_marked_tool_text_waits(tmp_path: Path) 
         waiting = [o.entry for o in outcomes if o.status == "pending"]
         assert all(e.unverified and e.kind == "note" for e in waiting)
         context = await memory.context_for("whatsapp:+34600000001", "gate code? courier? bedroom?")
-        assert "4321" not in context and "courier" not in context and "22" not in context
+        assert "4321" not in context and "courier" not in context and "22 degrees" not in context
 
         # Someone who is not the owner: proposals wait for approval.
         llm.script(reply({"text": "The bins go out on Mondays", "evidence": "bins on Mondays"}))

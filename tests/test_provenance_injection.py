@@ -40,7 +40,7 @@ INNOCENT = [
     "anything you think I should remember?",
     "ok, thanks, good night",
 ]
-UNTRUSTED_WORDS = ("courier", "7730", "9911", "guest", "SYSTEM", "mute")
+UNTRUSTED_WORDS = ("courier", "PIN is 7730", "code is 9911", "guest", "SYSTEM", "mute")
 
 
 def config(llm: FakeLLM) -> dict[str, Any]:
