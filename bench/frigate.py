@@ -89,9 +89,10 @@ async def run(events: int) -> None:
         ):
             ordered = sorted(values)
             p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+            median = statistics.median(values) * 1000
             print(
-                f"Frigate person event {label:<26} median {statistics.median(values) * 1000:6.0f} ms"
-                f"   p95 {p95 * 1000:6.0f} ms   max {max(values) * 1000:6.0f} ms   ({len(values)} events)"
+                f"Frigate person event {label:<26} median {median:6.0f} ms   p95 {p95 * 1000:6.0f}"
+                f" ms   max {max(values) * 1000:6.0f} ms   ({len(values)} events)"
             )
     finally:
         if daemon is not None:
