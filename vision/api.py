@@ -123,6 +123,30 @@ def add_routes(app: web.Application, vision: VisionService) -> None:
             return _error("unavailable", str(err), 503)
         return web.json_response({"path": str(path)})
 
+    async def event_feedback(request: web.Request) -> web.Response:
+        # The owner's own click or words on the dashboard (the API is the owner's).
+        assert vision.events is not None
+        event_id = request.match_info["id"]
+        if vision.events.event(event_id) is None:
+            return _error("not_found", f"no camera event {event_id}", 404)
+        body = await _json(request) if request.can_read_body else {}
+        if isinstance(body, web.Response):
+            return body
+        text = str(body.get("text") or "not useful")
+        return web.json_response({"reply": vision.feedback(text, event_id)})
+
+    async def hushed(request: web.Request) -> web.Response:
+        return web.json_response({"hushed": vision.hush_rules()})
+
+    async def unhush(request: web.Request) -> web.Response:
+        rule = request.match_info["id"]
+        if not vision.unhush(rule):
+            return _error("not_found", f"no hushed alert {rule}", 404)
+        return web.json_response({"removed": rule})
+
+    app.router.add_post("/api/cameras/events/{id}/feedback", event_feedback)
+    app.router.add_get("/api/cameras/hushed", hushed)
+    app.router.add_delete("/api/cameras/hushed/{id}", unhush)
     app.router.add_get("/api/cameras", cameras)
     app.router.add_get("/api/cameras/events", events)
     app.router.add_get("/api/cameras/events/{id}", event)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from vision import api, tools
+from agent.bus import Notice
+from vision import api, feedback, tools
 from vision.config import CameraConfig
 from vision.describers import create_describer
 from vision.eventlog import EventLog, encode_jpeg, slug
@@ -94,6 +95,10 @@ class Vision:
         for name, watcher in self.watchers.items():
             self.rt.supervisor.spawn(f"camera:{name}", watcher.run)
         self.rt.supervisor.spawn("vision:retention", self._retention)
+        brain = self.rt.service("brain")
+        if brain is not None and hasattr(brain, "register_phrases"):
+            # Answered locally, from the owner's own words (never a model's paraphrase).
+            brain.register_phrases("camera:feedback", feedback.PHRASES, self._feedback_phrase)
         load = getattr(self.describer.backend, "load", None)
         if self.watchers and load is not None:
             # Load (or download) the model now, not when the first truck arrives.
@@ -129,7 +134,11 @@ class Vision:
         stored = self.events.preferences()
         merged = dict(stored.get(GLOBAL) or {})
         if camera:
-            merged.update(stored.get(f"camera:{camera}") or {})
+            own = stored.get(f"camera:{camera}") or {}
+            hush = [*merged.get("hush", []), *own.get("hush", [])]  # both apply
+            merged.update(own)
+            if hush:
+                merged["hush"] = hush
         try:
             return Preferences.model_validate(merged)
         except ValueError:
@@ -147,6 +156,82 @@ class Vision:
         validated = Preferences.model_validate(current)
         self.events.set_preference(key, validated.model_dump(exclude_defaults=True))
         return self.preferences_for(camera)
+
+    # -- alert feedback (vision/feedback.py) ----------------------------------------
+
+    def feedback(self, text: str, event_id: str | None = None) -> str:
+        """The owner's answer to an alert ("not useful"): hush similar ones; the reply.
+
+        `text` is the owner's own message (or the dashboard button's words);
+        `event_id` the alert it answers, else the latest alert sent.
+        """
+        assert self.events is not None
+        ask = feedback.parse(text)
+        if ask is None:
+            ask = feedback.Ask((), text) if event_id else None
+        if ask is None:
+            return "I could not tell which alerts you mean; say “not useful” right after one."
+        event = self.events.event(event_id) if event_id else self._last_alert()
+        if event is None:
+            return "There is no recent camera alert to stop; nothing changed."
+        rule = feedback.rule_for(event, ask)
+        key = f"camera:{event['camera']}"
+        current = dict(self.events.preferences().get(key) or {})
+        current["hush"] = [*current.get("hush", []), rule.model_dump()]
+        self.events.set_preference(
+            key, Preferences.model_validate(current).model_dump(exclude_defaults=True)
+        )
+        log.info("camera %s: hushed %s (%s)", event["camera"], rule.summary(), rule.id)
+        self.rt.bus.publish(Notice(topic="camera_preferences", data={"camera": event["camera"]}))
+        return (
+            f"OK, no more alerts like that from the {event['camera']} camera "
+            f"({rule.summary()}). They are still logged. Undo: the Cameras panel, or "
+            f"`homeclaw cameras --unhush {rule.id}`."
+        )
+
+    async def _feedback_phrase(self, msg: Any, ctx: Any) -> Any:
+        from agent.brain.reply import Reply
+
+        if ctx.role != "owner" or ctx.untrusted:
+            return Reply("Only the owner can change camera alerts.", "local")
+        return Reply(self.feedback(msg.text), "local")
+
+    def _last_alert(self) -> dict[str, Any] | None:
+        assert self.events is not None
+        since = time.time() - feedback.RECENT
+        for row in self.events.events(since=since, limit=50):
+            if (row.get("notified") or "").startswith(("yes", "photo")):
+                return row
+        return None
+
+    def hush_rules(self) -> list[dict[str, Any]]:
+        """What the owner asked not to be told about, per camera."""
+        assert self.events is not None
+        rules = []
+        for key, value in self.events.preferences().items():
+            if key == GLOBAL or key.startswith("camera:"):
+                camera = None if key == GLOBAL else key.removeprefix("camera:")
+                for rule in (value or {}).get("hush", []):
+                    parsed = feedback.HushRule.model_validate(rule)
+                    rules.append(
+                        {"camera": camera, "summary": parsed.summary(), **parsed.model_dump()}
+                    )
+        return sorted(rules, key=lambda r: r["created"])
+
+    def unhush(self, rule_id: str) -> bool:
+        """Forget one hush rule; whether it existed."""
+        assert self.events is not None
+        for key, value in self.events.preferences().items():
+            rules = (value or {}).get("hush") if isinstance(value, dict) else None
+            if not rules or not any(r.get("id") == rule_id for r in rules):
+                continue
+            kept = {**value, "hush": [r for r in rules if r.get("id") != rule_id]}
+            if not kept["hush"]:
+                del kept["hush"]
+            self.events.set_preference(key, kept or None)
+            self.rt.bus.publish(Notice(topic="camera_preferences", data={"rule": rule_id}))
+            return True
+        return False
 
     def camera(self, name: str) -> CameraConfig:
         """A camera by name (case-insensitive); raise NoSuchDevice."""
@@ -226,6 +311,7 @@ class Vision:
                     "health": health,
                     "notify": camera.notify,
                     "masks": (self.events.preferences().get(f"masks:{name}") or camera.masks),
+                    "hushed": [r for r in self.hush_rules() if r["camera"] in (None, name)],
                     "latest_event": latest[0] if latest else None,
                     "snapshot": f"/api/cameras/{quote(name)}/snapshot.jpg",
                 }

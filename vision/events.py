@@ -75,6 +75,7 @@ class CameraEvent:
     rest: Box | None = None  # where the motion was at the end
     quiet: str | None = None  # "stationary": logged but not sent
     candidates: list[Candidate] = field(default_factory=list)
+    extra: dict[str, object] = field(default_factory=dict)  # facts from elsewhere (a zone)
 
     @property
     def duration(self) -> float:
@@ -92,6 +93,7 @@ class CameraEvent:
             if self.peak_area > 0.02
             else "small",
             "duration": round(self.duration, 1),
+            **self.extra,
         }
 
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from agent.bus import Bus, Notice
 from vision.config import LABELS, CameraConfig, check_hours
 from vision.describe import Description
+from vision.feedback import HushRule
 
 log = logging.getLogger(__name__)
 # What owners say, mapped onto labels ("deliveries" are packages or branded carriers).
@@ -74,6 +75,7 @@ class Preferences(BaseModel):
     only: list[str] = []
     quiet_hours: str | None = None
     muted: bool = False
+    hush: list[HushRule] = []  # alerts the owner answered "not useful" (vision/feedback.py)
 
     @field_validator("ignore", "only")
     @classmethod
@@ -124,7 +126,7 @@ class Notifier:
 
     def can_filter(self, camera: CameraConfig, prefs: Preferences) -> bool:
         """Whether a description could still stop this camera's message."""
-        return "motion" not in camera.notify or bool(prefs.only or prefs.ignore)
+        return "motion" not in camera.notify or bool(prefs.only or prefs.ignore or prefs.hush)
 
     def decide(
         self,
@@ -134,6 +136,7 @@ class Notifier:
         *,
         quiet: str | None = None,
         now: float | None = None,
+        where: str | None = None,
     ) -> Decision:
         """Apply the rules to one event (description None: not described yet)."""
         now = now or time.time()
@@ -153,6 +156,10 @@ class Notifier:
                 return Decision(False, f"labels {sorted(labels)} not wanted")
             if not remaining:
                 return Decision(False, "ignored by preference")
+        text = f"{description.title}. {description.description}" if description else ""
+        for rule in prefs.hush:
+            if rule.matches(labels, text, where):
+                return Decision(False, f"you said “{rule.said}” ({rule.id})")
         local = datetime.fromtimestamp(now, ZoneInfo(self.timezone))
         if camera.active_hours and not in_span(camera.active_hours, local):
             return Decision(False, "outside active hours")

@@ -72,7 +72,7 @@ class EventRelay:
         facts: dict[str, Any] | None = None,
     ) -> RelayedEvent:
         """A new event: log it, keep its snapshot, and tell the owner if the rules say so."""
-        event = CameraEvent(camera.name, started=started, id=event_id)
+        event = CameraEvent(camera.name, started=started, id=event_id, extra=dict(facts or {}))
         event.last_motion = time.time()
         relayed = self.open[event_id] = RelayedEvent(event, description, facts=dict(facts or {}))
         self.events.record(event)
@@ -88,7 +88,10 @@ class EventRelay:
                 self._notice(event.id, "keyframes")
             except Exception as err:  # a broken snapshot still leaves the text
                 log.warning("camera %s: snapshot of %s unusable: %s", camera.name, event_id, err)
-        decision = self.notifier.decide(camera, description, self.preferences(camera.name))
+        where = (facts or {}).get("zone")
+        decision = self.notifier.decide(
+            camera, description, self.preferences(camera.name), where=where
+        )
         if decision.send:
             data = {"camera": camera.name, "event_id": event.id}
             text = message_text(camera.name, description)

@@ -35,7 +35,7 @@ class VisionService(Protocol):
 
     rt: Runtime
     watchers: dict[str, CameraWatcher]
-    feeds: dict[str, CameraFeed]
+    feeds: dict[str, CameraFeed]  # cameras watched elsewhere (Frigate)
     events: EventLog | None
 
     def camera(self, name: str) -> CameraConfig:
@@ -56,6 +56,18 @@ class VisionService(Protocol):
 
     def set_masks(self, name: str, masks: list[list[tuple[float, float]]]) -> None:
         """Store masks drawn on the dashboard and apply them at once."""
+        ...
+
+    def feedback(self, text: str, event_id: str | None = None) -> str:
+        """The owner's answer to an alert ("not useful"): hush similar ones; the reply."""
+        ...
+
+    def hush_rules(self) -> list[dict[str, Any]]:
+        """What the owner asked not to be told about, per camera."""
+        ...
+
+    def unhush(self, rule_id: str) -> bool:
+        """Forget one hush rule; whether it existed."""
         ...
 
     async def snapshot(self, name: str) -> Path:

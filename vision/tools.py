@@ -138,6 +138,14 @@ def register(registry: ToolRegistry, vision: VisionService) -> None:
             raise HomeError(str(err)) from None
         return change_preferences(vision, ctx, camera, changes)
 
+    async def camera_alert_feedback(ctx: ToolContext) -> dict[str, Any]:
+        """The owner answered a camera alert with feedback ("not useful", "stop telling me
+        about the gardener"): similar alerts are hushed. No arguments: the owner's own
+        message is what is read."""
+        if ctx.role != "owner" or ctx.untrusted or not ctx.said:
+            raise NotAllowed("Only the owner's own message can hush camera alerts.")
+        return {"result": vision.feedback(ctx.said[0])}
+
     def approved(payload: dict[str, Any]) -> str:
         """The owner approved a camera-alert change the model asked for."""
         camera = payload.get("camera")
@@ -150,3 +158,4 @@ def register(registry: ToolRegistry, vision: VisionService) -> None:
     registry.register(camera_snapshot)
     registry.register(camera_events)
     registry.register(set_camera_preferences)
+    registry.register(camera_alert_feedback)

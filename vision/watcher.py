@@ -223,7 +223,9 @@ class CameraWatcher:
         done, _ = await asyncio.wait({task}, timeout=self.vision.notify_wait)
         photo_sent = False
         if not done:
-            early = self.notifier.decide(self.camera, None, prefs)
+            early = self.notifier.decide(
+                self.camera, None, prefs, where=str(event.facts()["where"])
+            )
             if early.send and not self.notifier.can_filter(self.camera, prefs):
                 text = f"{self.camera.name[:1].upper()}{self.camera.name[1:]}: motion — looking…"
                 photo_sent = await self.notifier.send(text, media, key, data)
@@ -232,7 +234,9 @@ class CameraWatcher:
         description = await task
         self.events.describe(event.id, description)
         self._notice(event.id, "described")
-        decision = self.notifier.decide(self.camera, description, prefs, quiet=event.quiet)
+        decision = self.notifier.decide(
+            self.camera, description, prefs, quiet=event.quiet, where=str(event.facts()["where"])
+        )
         if photo_sent:
             if description.backend != "none" and description.notable:
                 await self.notifier.send(

@@ -116,8 +116,13 @@ class LocalPath:
     def register_phrases(
         self, intent_name: str, phrases: list[str], handler: PhraseHandler
     ) -> None:
-        """Add custom phrases (matched before everything else) with their handler."""
-        cleaned = [plain(p) for p in phrases if plain(p)]
+        """Add custom phrases (matched before everything else) with their handler.
+
+        A phrase ending in " *" matches itself followed by any words ("stop
+        telling me about *"); the handler reads the rest from the message.
+        """
+        cleaned = [plain(p) + (" *" if p.rstrip().endswith(" *") else "") for p in phrases]
+        cleaned = [p for p in cleaned if p.strip(" *")]
         if not cleaned:
             raise ValueError(f"no usable phrases for {intent_name}")
         self.unregister_phrases(intent_name)
@@ -208,6 +213,11 @@ class LocalPath:
         for candidate in candidates:
             if candidate in self._phrase_index:
                 return self._phrase_index[candidate]
+        for phrase, intent in self._phrase_index.items():
+            if phrase.endswith(" *") and any(
+                c.startswith(phrase[:-1]) and len(c) > len(phrase) - 1 for c in candidates
+            ):
+                return intent
         return None
 
     def match(self, text: str, area: str | None = None) -> RecognizeResult | None:

@@ -2,7 +2,7 @@
 
 `--json` prints the API's JSON unchanged: `{"cameras": [{"name", "area",
 "enabled", "health": {"status", "fps", "last_frame_age", "reconnects",
-"error", ...}, "notify", "masks", "latest_event", "snapshot"}]}` and
+"error", ...}, "notify", "masks", "hushed", "latest_event", "snapshot"}]}` and
 `{"events": [{"id", "camera", "started", "ended", "quiet", "facts",
 "keyframes", "title", "description", "labels", "notable", "carrier",
 "backend", "notified"}]}` (times are Unix seconds).
@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `cameras` and `events` commands."""
     cameras = subparsers.add_parser("cameras", help="cameras, their health and latest event")
     cameras.add_argument("--json", action="store_true", help="machine-readable output")
+    cameras.add_argument(
+        "--unhush", metavar="ID", help="tell me again about alerts I called not useful"
+    )
     cameras.set_defaults(func=_cameras)
 
     events = subparsers.add_parser("events", help="what the cameras saw")
@@ -59,6 +62,19 @@ def _told(how: str | None) -> str:
 
 
 def _cameras(args: argparse.Namespace) -> int:
+    if args.unhush:
+        try:
+            done = api(
+                HomePaths.from_env(args.home), "DELETE", f"/api/cameras/hushed/{args.unhush}"
+            )
+        except DaemonUnreachable as err:
+            print(err, file=sys.stderr)
+            return 1
+        if error := _failed(done):
+            print(error, file=sys.stderr)
+            return 1
+        print(f"Alerts like that will be sent again ({args.unhush} removed).")
+        return 0
     try:
         result = _call(args, "/api/cameras")
     except DaemonUnreachable as err:
@@ -85,6 +101,13 @@ def _cameras(args: argparse.Namespace) -> int:
             when = home_time(latest["started"], zone, "%H:%M")
             line += f"  last: {when} {latest.get('title') or '(motion)'}"
         print(line)
+    hushed = {r["id"]: r for cam in result["cameras"] for r in cam.get("hushed", [])}
+    if hushed:
+        print("\nNot telling you about (you said so; `homeclaw cameras --unhush ID` to undo):")
+    for rule in hushed.values():
+        since = home_time(rule["created"], zone, "%d %b %H:%M")
+        where = rule["camera"] or "all cameras"
+        print(f"  {rule['id']}  {where}: {rule['summary']}  — “{rule['said']}”, {since}")
     return 0
 
 

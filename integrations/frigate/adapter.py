@@ -250,7 +250,11 @@ class FrigateSource:
             return image if image is not None else await feed.photo()
 
         description = obj.description(camera.name, self._described.pop(event_id, None))
-        facts = {"frigate_id": obj.id, "label": obj.label, "zones": list(obj.zones)}
+        facts = {
+            "frigate_id": obj.id,
+            "label": obj.label,
+            "zone": obj.zones[-1] if obj.zones else None,
+        }
         await self.relay.started(camera, event_id, obj.start_time, description, photo, facts)
 
     def _on_description(self, frigate_id: str, text: str) -> None:

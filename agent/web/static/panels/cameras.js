@@ -25,6 +25,9 @@ const STYLE = `
 #cameras .timeline .desc { overflow-wrap: anywhere; }
 #cameras .timeline .meta { font-size: .75rem; color: var(--muted); display: flex; gap: .5rem; flex-wrap: wrap; }
 #cameras .label { border-radius: 99px; padding: 0 .45rem; background: var(--line); font-size: .75rem; }
+#cameras .timeline .meta button, #cameras .hushed button { font-size: .7rem; padding: 0 .4rem; }
+#cameras .hushed { list-style: none; padding: 0; margin: .6rem 0 0; }
+#cameras .hushed li { display: flex; gap: .5rem; align-items: baseline; flex-wrap: wrap; padding: .2rem 0; }
 `;
 
 const enc = encodeURIComponent;
@@ -109,7 +112,31 @@ function cameraCard(camera, refreshAll) {
   return { card, update, reload };
 }
 
-function eventItem(event) {
+// "Not useful" on an alert that was sent: similar alerts are hushed (undo below the cameras).
+function feedbackButton(event, done) {
+  const button = el("button", { type: "button", title: "Stop alerts like this one" }, "Not useful");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const { ok, data } = await api("POST", `/api/cameras/events/${enc(event.id)}/feedback`, { text: "not useful" });
+    button.textContent = ok ? "hushed" : data.detail || "failed";
+    done();
+  });
+  return button;
+}
+
+function hushedItem(rule, done) {
+  const undo = el("button", { type: "button" }, "Undo");
+  undo.addEventListener("click", async () => {
+    undo.disabled = true;
+    await api("DELETE", `/api/cameras/hushed/${enc(rule.id)}`);
+    done();
+  });
+  const what = el("span", {});
+  what.textContent = `${rule.camera || "All cameras"}: ${rule.summary} — you said “${rule.said}”`;
+  return el("li", {}, what, el("span", { class: "muted" }, time(rule.created)), undo);
+}
+
+function eventItem(event, done) {
   const frames = el("div", { class: "frames" },
     (event.keyframes || []).map((_, i) => {
       const src = `/api/cameras/events/${enc(event.id)}/${i}.jpg`;
@@ -129,7 +156,8 @@ function eventItem(event) {
   return el("li", { class: event.quiet ? "quiet" : "" }, frames,
     el("div", {}, title, desc,
       el("div", { class: "meta" }, el("span", {}, time(event.started)), el("span", {}, event.camera),
-        el("span", {}, seconds), told ? el("span", {}, told) : null, ...labels)));
+        el("span", {}, seconds), told ? el("span", {}, told) : null, ...labels,
+        told === "sent" ? feedbackButton(event, done) : null)));
 }
 
 function mount() {
@@ -138,8 +166,9 @@ function mount() {
   const which = el("select", { "aria-label": "Which camera" }, el("option", { value: "" }, "All cameras"));
   const timeline = el("ul", { class: "timeline", "aria-label": "Camera events" });
   const empty = el("p", { class: "muted" });
+  const hushed = el("ul", { class: "hushed", "aria-label": "Alerts you called not useful" });
   const panel = el("section", { class: "panel", id: "cameras" },
-    el("h2", {}, "Cameras"), cams,
+    el("h2", {}, "Cameras"), cams, hushed,
     el("div", { style: "display:flex; gap:.5rem; align-items:center; margin-top:.8rem" },
       el("h3", { style: "margin:0; flex:1" }, "Events"), which),
     empty, timeline);
@@ -159,13 +188,22 @@ function mount() {
       cards.get(camera.name).update(camera);
     }
     if (!data.cameras.length) empty.textContent = "No cameras configured (add them under cameras: in config.yaml).";
+    await refreshHushed();
+  }
+
+  async function refreshHushed() {
+    const { ok, data } = await api("GET", "/api/cameras/hushed");
+    if (!ok) return;
+    const items = data.hushed.map((rule) => hushedItem(rule, refreshHushed));
+    if (items.length) items.unshift(el("li", { class: "muted" }, "Not telling you about:"));
+    hushed.replaceChildren(...items);
   }
 
   async function refreshEvents() {
     const query = which.value ? `&camera=${enc(which.value)}` : "";
     const { ok, data } = await api("GET", `/api/cameras/events?limit=40${query}`);
     if (!ok) return;
-    timeline.replaceChildren(...data.events.map(eventItem));
+    timeline.replaceChildren(...data.events.map((e) => eventItem(e, refreshHushed)));
     if (cards.size) empty.textContent = data.events.length ? "" : "No camera events yet.";
   }
 
@@ -173,6 +211,7 @@ function mount() {
   const soon = () => { clearTimeout(timer); timer = setTimeout(refreshEvents, 200); };
   which.addEventListener("change", refreshEvents);
   onNotice("camera_event", soon);
+  onNotice("camera_preferences", refreshHushed);
   setInterval(() => cards.forEach((c) => c.reload()), 2000);
   setInterval(refreshCameras, 10000);
   refreshCameras().then(refreshEvents);
