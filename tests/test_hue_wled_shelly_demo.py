@@ -52,6 +52,7 @@ async def test_demo_parts_drive_a_real_daemon(
         assert status == 200
         by_id = {d["id"]: d for d in body["devices"]}
         assert (by_id[TABLE]["name"], by_id[TABLE]["area"]) == ("Dining table", "dining_room")
+        assert by_id[TABLE]["info"]["api"] == "v2"  # the demo bridge speaks v2, like a real one
         assert (by_id[STRIP]["name"], by_id[STRIP]["area"]) == ("TV backlight", "living_room")
         assert (by_id[PLUG]["name"], by_id[PLUG]["area"]) == ("Coffee machine", "kitchen")
 

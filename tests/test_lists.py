@@ -3,6 +3,7 @@ them, changed by local phrases, the model's tools, the API and WhatsApp."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from agent.brain.tools import ToolContext
+from agent.cli import main
 from agent.demo.simulation import DemoContext
 from agent.lists.items import ListItem, find_item, split_items
 from agent.lists.markdown import MarkdownList
@@ -154,3 +156,23 @@ async def test_whatsapp_adds_to_the_shopping_list(
         assert "- [ ] oat milk" in (daemon.rt.paths.lists / "shopping.md").read_text()
     finally:
         await twilio.stop()
+
+
+async def test_lists_from_the_command_line(
+    daemon: RunningDaemon, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`homeclaw lists` shows the lists; with a name it changes and shows one."""
+    home = str(daemon.rt.paths.root)
+    (daemon.rt.paths.root / "url").write_text(daemon.url)
+    capsys.readouterr()
+    status = await asyncio.to_thread(
+        main, ["--home", home, "lists", "shopping", "--add", "eggs", "milk"]
+    )
+    assert status == 0
+    assert capsys.readouterr().out == "Shopping\n  [ ] eggs\n  [ ] milk\n"
+    status = await asyncio.to_thread(main, ["--home", home, "lists", "shopping", "--done", "egg"])
+    assert status == 0 and "[x] eggs" in capsys.readouterr().out
+    status = await asyncio.to_thread(main, ["--home", home, "lists"])
+    assert status == 0 and "Shopping: 1 to do" in capsys.readouterr().out
+    status = await asyncio.to_thread(main, ["--home", home, "lists", "hardware", "--add", "x"])
+    assert status == 1 and "no list called" in capsys.readouterr().err

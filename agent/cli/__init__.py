@@ -12,6 +12,7 @@ import signal
 CLI_MODULES = [
     "agent.cli.core",
     "agent.cli.memory",
+    "agent.cli.lists",
     "agent.cli.brain",
     "agent.cli.discovery",
     "agent.cli.messaging",

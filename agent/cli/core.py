@@ -170,7 +170,14 @@ def _format_state(device: dict[str, Any], units: str) -> str:
     if "hvac_mode" in state:
         parts.append(state["hvac_mode"])
     if "position" in state:
-        parts.append(f"{state['position']}% open")
+        position = state["position"]
+        parts.append(
+            "closed" if position == 0 else "open" if position == 100 else f"{position}% open"
+        )
+    if "activity" in state:
+        parts.append(state["activity"])
+    if "battery" in state and device.get("kind") == "vacuum":
+        parts.append(f"battery {state['battery']}%")
     if "locked" in state:
         parts.append("locked" if state["locked"] else "UNLOCKED")
     if "alarm_state" in state:

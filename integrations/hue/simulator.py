@@ -98,8 +98,8 @@ class HueBridgeSimulator:
 
     @property
     def address(self) -> str:
-        """`ip:port` as aiohue and the config take it."""
-        return f"{self.host}:{self.port}"
+        """`ip:port` as aiohue and the config take it (just `ip` on port 80, as a real bridge)."""
+        return self.host if self.port == 80 else f"{self.host}:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -444,7 +444,9 @@ async def demo(ctx: DemoContext) -> DemoPart:
     """Start the demo bridge, already paired with homeclaw, and point the adapter at it."""
     # The link button "gets pressed" 3 s after the first refused attempt, so the
     # guided `homeclaw hue-pair` flow can be tried in the demo too.
-    bridge = demo_bridge(ctx.addresses.allocate(), auto_press_after=3.0)
+    # Its own loopback address with a real bridge's ports: v1 on 80, v2 (HTTPS) on 443.
+    address = ctx.addresses.allocate((80, 443))
+    bridge = demo_bridge(address, port=80, v2_port=443, auto_press_after=3.0)
     app_key = bridge.add_user()
     await bridge.start()
 
