@@ -244,8 +244,8 @@ async def test_a_command_for_something_missing_says_what_is_missing(tmp_path: Pa
     """No LLM, a plain command naming nothing here: say so, not "I only understand simple ones"."""
     rt, brain = await make_brain(tmp_path / "home")
     try:
-        reply = await brain.handle(message("turn off the garage lights"), OWNER)
-        assert reply.text.startswith("There's nothing called “garage lights” in this home")
+        reply = await brain.handle(message("turn off the sauna lights"), OWNER)
+        assert reply.text.startswith("There's nothing called “sauna lights” in this home")
         assert "homeclaw discover" in reply.text
         rt.demo = True
         reply = await brain.handle(message("I'm cold"), OWNER)

@@ -26,16 +26,42 @@ _COMMANDS = [
 ]
 
 
+# Words that name no device: kinds ("lights"), and the whole house or time.
+_NAMELESS = frozenset(
+    "light lights lamp lamps the my all every everything everywhere house home whole entire "
+    "currently now please here there in on of a an and".split()
+)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def missing_target(text: str, home: Home) -> str | None:
-    """A sentence saying what the command names that the home lacks, or None."""
+    """A sentence saying what the command names that the home lacks, or None.
+
+    Only when no word of the target is known here: "kitchen lights" in a home
+    with no kitchen, not "the front door currently" (the front door exists; the
+    sentence is just phrased in a way the fast path does not know).
+    """
     said = re.sub(r"[?!.]+$", "", text.strip().lower()).strip()
     for pattern in _COMMANDS:
         match = pattern.match(said)
         if match is None:
             continue
         target = re.sub(r"^(?:the|my|all(?: the)?)\s+", "", match["target"]).strip()
-        if not target or home.resolve(target).status != "none":
+        content = _words(target) - _NAMELESS
+        if not content or re.search(r"\b(?:and|then)\b", target):
+            return None  # nothing but kind words, or two requests in one
+        if home.resolve(target).status != "none":
             return None  # it exists (or is ambiguous): something else went wrong
+        known: set[str] = set()
+        for device in home.devices():
+            known |= _words(" ".join((device.name, *device.aliases, device.kind.value)))
+        for area_id, area in home.areas.items():
+            known |= _words(" ".join((area_id.replace("_", " "), area.name, *area.aliases)))
+        if content & known:
+            return None
         found = home.devices()
         hint = (
             "`homeclaw devices` lists what it has; `homeclaw discover` finds new ones"
