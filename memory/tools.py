@@ -19,11 +19,16 @@ from typing import Any
 from agent.approvals import Approvals
 from agent.brain.tools import ToolContext, ToolRegistry
 from agent.errors import NotAllowed
-from agent.provenance import asks_to_forget, backs, shared_words
+from agent.provenance import asks_to_forget, backs, says, shared_words
 from memory.recall import Memory
 from memory.store import PINNED, PROFILE
 
 SNIPPET = 300
+# What an owner says when a fact should always be in mind (pinned), for everyone at home.
+PIN_CUES = (
+    "pin it", "pin this", "pin that", "pinned", "always", "never forget", "everyone",
+    "all of us", "keep in mind",
+)  # fmt: skip
 
 
 def _who(ctx: ToolContext) -> str:
@@ -83,6 +88,9 @@ def register_tools(tools: ToolRegistry, memory: Memory, approvals: Approvals) ->
                 "owner's approval. If the owner did say it, call remember again using the "
                 "owner's own words.",
             }
+        # A pinned fact is in every conversation of the household: the owner asks for that.
+        unpinned = pinned and not says(ctx.said[0], PIN_CUES)
+        pinned = pinned and not unpinned
         section = PINNED if pinned else PROFILE if about_owner else None
         asked = list(replaces or [])
         kept = allowed_replacements(memory, fact, asked, list(ctx.said))
@@ -97,6 +105,8 @@ def register_tools(tools: ToolRegistry, memory: Memory, approvals: Approvals) ->
         result = outcome.to_json()
         if refused := [i for i in asked if i not in kept]:
             result["not_replaced"] = refused
+        if unpinned:
+            result["note"] = "Kept, not pinned: the owner did not ask for it to be always in mind."
         return result
 
     async def recall(ctx: ToolContext, query: str, limit: int = 5) -> dict[str, Any]:

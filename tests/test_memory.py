@@ -297,3 +297,19 @@ def test_stray_temporary_copies_are_removed_at_start(tmp_path: Path) -> None:
     again = make_memory(tmp_path)
     assert not any(s.exists() for s in strays) and mine.exists()
     assert "Mondays" in memory_text(again)
+
+
+async def test_model_pins_only_when_the_owner_asks(tmp_path: Path) -> None:
+    """Pinning puts a fact in every conversation: the owner's words must ask for it."""
+    memory = make_memory(tmp_path)
+    registry = tools_for(memory)
+    quiet = await registry.call(
+        "remember", {"fact": "My bank PIN is 7730", "pinned": True}, owner("my bank PIN is 7730")
+    )
+    assert quiet.ok and not quiet.value["memory"]["pinned"] and "not pinned" in quiet.value["note"]
+    asked = await registry.call(
+        "remember",
+        {"fact": "The wifi password is on the fridge", "pinned": True},
+        owner("always keep in mind: the wifi password is on the fridge"),
+    )
+    assert asked.ok and asked.value["memory"]["pinned"]
