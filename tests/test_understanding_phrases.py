@@ -214,3 +214,15 @@ def test_a_temperature_reading_is_said_once_in_the_owners_units() -> None:
         state=DeviceState(current_temperature_c=26.11, value=26.11, unit="°C"),
     )  # fmt: skip
     assert state_phrase(pool, "imperial") == "79°F"
+
+
+async def test_sensor_questions_in_their_own_words(house: tuple[Runtime, Brain]) -> None:
+    """Binary sensors answer in their class's words; a room's sensors by the room."""
+    rt, brain = house
+    reply = await say(brain, "is there any motion in the hallway?")
+    assert reply.path == "local" and reply.text.startswith("No"), reply.text
+    rt.home.update("mqtt:hallway_motion", motion=True)
+    reply = await say(brain, "is there any motion in the hallway?")
+    assert reply.text.startswith("Yes") and "Hallway motion" in reply.text
+    reply = await say(brain, "how many motion sensors are triggered?")
+    assert reply.text.startswith("1")

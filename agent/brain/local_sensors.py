@@ -62,6 +62,23 @@ CLASSES: dict[str, Words] = {
     "update": Words(("update available", "available"), ("up to date",), ("updates",)),
     "vibration": Words(("vibrating",), ("not vibrating", "still"), ("devices",)),
 }
+# What is sensed, as people name it ("is there smoke in the kitchen?").
+SENSED: dict[str, str] = {
+    "motion": "motion",
+    "movement": "motion",
+    "occupancy": "occupancy",
+    "smoke": "smoke",
+    "gas": "gas",
+    "carbon monoxide": "carbon_monoxide",
+    "co": "carbon_monoxide",
+    "leak": "moisture",
+    "water": "moisture",
+    "noise": "sound",
+    "sound": "sound",
+    "vibration": "vibration",
+}
+# A room in that state ("is the kitchen occupied?", "is the kitchen flooded?").
+ROOM_STATES: dict[str, str] = {"occupied": "occupancy", "flooded": "moisture", "wet": "moisture"}
 MOTION_FIELD = {"motion", "occupancy", "presence"}
 CONTACT_FIELD = {"door", "garage_door", "opening", "window"}
 VALUE_QUESTION = re.compile(
@@ -116,9 +133,44 @@ def _names_in(said: str, home: Home) -> list[tuple[str, Device]]:
     return sorted(found, key=lambda pair: -len(pair[0]))
 
 
+def answer_sensed(said: str, home: Home) -> str | None:
+    """ "is there smoke in the kitchen?", "is motion detected?", "is the kitchen occupied?"."""
+    words = "|".join(re.escape(w) for w in sorted(SENSED, key=len, reverse=True))
+    match = re.match(
+        rf"^(?:is there (?:any )?({words})(?: detected)?|is (?:any )?({words}) detected)"
+        r"(?: (?:in|at|on) (?:the )?(.+))?$",
+        said,
+    )
+    room: str | None
+    if match is not None:
+        cls = SENSED[match.group(1) or match.group(2)]
+        room = match.group(3)
+    else:
+        match = re.match(r"^is (?:the )?(.+) (occupied|flooded|wet)$", said)
+        if match is None:
+            return None
+        cls, room = ROOM_STATES[match.group(2)], match.group(1)
+    area = home.find_area(room) if room else None
+    if room and area is None:
+        return None
+    sensors = [
+        d
+        for d in _binary(home.devices())
+        if d.device_class == cls and (area is None or d.area == area)
+    ]
+    known = [d for d in sensors if is_on(d) is not None]
+    if not known:
+        return None
+    where = f" in the {home.area_name(area)}" if area else ""
+    on = [d.name for d in known if is_on(d)]
+    if on:
+        return f"Yes{where}: {names(on, most=12)}."
+    return f"No, nothing{where} ({names([d.name for d in known], most=12)} clear)."
+
+
 def answer_binary(said: str, home: Home) -> str | None:
     """ "is the phone charging?" / "are any water sensors wet?" / "which devices are home?"."""
-    answer = _collective(said, home)
+    answer = _collective(said, home) or answer_sensed(said, home)
     if answer is not None:
         return answer
     match = YESNO.match(said)

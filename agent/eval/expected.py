@@ -24,6 +24,10 @@ HEADER = """\
 """
 
 
+# Reasons `reason_for` writes; any other reason was written by hand and is kept.
+AUTOMATIC = ("no local sentence matches", "needs the room", "asks which one", "asked back")
+
+
 def reason_for(result: Result) -> str:
     """A first reason for a miss, from what happened (edit by hand to say more)."""
     case, verdict = result.case, result.verdict
@@ -76,7 +80,12 @@ def write(path: Path, by_suite: dict[str, list[Result]]) -> None:
             if r.verdict.outcome in ("correct", "not_representable"):
                 continue
             previous = old.get(suite, {}).get(r.case.key)
-            keep = previous is not None and previous.get("outcome") == r.verdict.outcome
+            keep = (
+                previous is not None
+                and previous.get("outcome") == r.verdict.outcome
+                and r.verdict.outcome == "handed_over"
+                and not str(previous.get("reason", "")).startswith(AUTOMATIC)
+            )
             reason = previous["reason"] if keep and previous else reason_for(r)
             entries[r.case.key] = {"outcome": r.verdict.outcome, "reason": reason}
         data[suite] = entries
