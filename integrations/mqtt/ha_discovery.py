@@ -9,6 +9,7 @@ from typing import Any
 
 from agent.devices import Action, Command, Device, DeviceState, Feature, Kind
 from integrations.colour import byte_to_percent, percent_to_byte
+from integrations.mqtt import ha_vacuum_valve
 
 ABBREVIATIONS = {
     "cmd_t": "command_topic",
@@ -43,6 +44,7 @@ ABBREVIATIONS = {
     "unit_of_meas": "unit_of_measurement",
     "ids": "identifiers",
     "stat_val_tpl": "state_value_template",
+    **ha_vacuum_valve.ABBREVIATIONS,
 }
 KINDS = {
     "light": Kind.LIGHT,
@@ -53,6 +55,8 @@ KINDS = {
     "climate": Kind.CLIMATE,
     "sensor": Kind.SENSOR,
     "binary_sensor": Kind.SENSOR,
+    "vacuum": Kind.VACUUM,
+    "valve": Kind.VALVE,
 }
 TOPIC = re.compile(r"^(?P<component>[\w-]+)/(?:(?P<node>[\w-]+)/)?(?P<object>[\w-]+)/config$")
 VALUE_JSON = re.compile(r"\{\{\s*value_json\.(\w+)\s*\}\}")
@@ -118,6 +122,8 @@ def parse(topic_suffix: str, payload: bytes) -> HaEntity | None:
         features.add(Feature.OPEN_CLOSE)
         if config.get("set_position_topic"):
             features.add(Feature.POSITION)
+    elif component in ha_vacuum_valve.COMPONENTS:
+        features |= ha_vacuum_valve.features(component, config)
     elif component == "lock":
         features.add(Feature.LOCK)
     elif component == "climate":
@@ -175,6 +181,9 @@ def _value(entity: HaEntity, payload: bytes, template_key: str = "value_template
 def parse_state(entity: HaEntity, topic: str, payload: bytes, old: DeviceState) -> DeviceState:
     """Merge a state-topic message into the entity's state."""
     role = entity.state_topics.get(topic)
+    if entity.component in ha_vacuum_valve.COMPONENTS:
+        found = ha_vacuum_valve.parse_state(entity, payload)
+        return old.merged(**found) if found else old
     value = _value(entity, payload)
     changes: dict[str, Any] = {}
     on, off = entity.get("payload_on", "ON"), entity.get("payload_off", "OFF")
@@ -233,6 +242,8 @@ def parse_state(entity: HaEntity, topic: str, payload: bytes, old: DeviceState) 
 def command_messages(entity: HaEntity, command: Command) -> list[tuple[str, str]]:
     """(topic, payload) pairs to publish for a command."""
     action, cfg = command.action, entity.config
+    if entity.component in ha_vacuum_valve.COMPONENTS:
+        return ha_vacuum_valve.command_messages(entity, command)
     if entity.component == "light" and cfg.get("schema") == "json":
         body: dict[str, Any] = {"state": "OFF" if action == Action.TURN_OFF else "ON"}
         if action == Action.SET_BRIGHTNESS and command.brightness is not None:

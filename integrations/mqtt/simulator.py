@@ -20,6 +20,7 @@ from agent.demo.simulation import DemoContext, DemoPart
 from agent.supervise import cancel_and_wait
 from integrations.mqtt.adapter import NODELAY
 from integrations.mqtt.sim_devices import DEMO_AREAS, SimDevice, apply_set, demo_devices
+from integrations.mqtt.sim_kinds import KindsOnMqtt
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class MqttHomeSimulator:
     dehumidifier_on: bool = False
     fountain_on: bool = False
     received: list[tuple[str, str]] = field(default_factory=list)
+    # A robot vacuum and a water valve announced through HA MQTT discovery.
+    kinds: KindsOnMqtt = field(default_factory=KindsOnMqtt)
     _client: aiomqtt.Client | None = None
     _task: asyncio.Task[None] | None = None
     _connected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -73,6 +76,8 @@ class MqttHomeSimulator:
                     await client.subscribe(f"{self.base}/+/get", qos=1)
                     await client.subscribe("sim/dehumidifier/set", qos=1)
                     await client.subscribe("cmnd/fountain/+", qos=1)
+                    for topic in self.kinds.topics():
+                        await client.subscribe(topic, qos=1)
                     await self._announce(client)
                     self._connected.set()
                     if self.lively and lively is None:
@@ -155,6 +160,7 @@ class MqttHomeSimulator:
             retain=True,
         )
         await client.publish("tele/fountain/LWT", "Online", qos=1, retain=True)
+        await self.kinds.announce(client)
         await client.publish("stat/fountain/POWER", "ON" if self.fountain_on else "OFF", qos=1)
 
     async def _publish_state(self, client: aiomqtt.Client, device: SimDevice) -> None:
@@ -166,6 +172,8 @@ class MqttHomeSimulator:
         if topic == "sim/dehumidifier/set":
             self.dehumidifier_on = text == "ON"
             await client.publish("sim/dehumidifier/state", text, qos=1, retain=True)
+            return
+        if await self.kinds.handle(client, topic, text):
             return
         if topic.startswith("cmnd/fountain/"):
             if text:  # an empty command is a status query
@@ -191,6 +199,10 @@ class MqttHomeSimulator:
         device.state.update(changes)
         if self._client is not None:
             await self._publish_state(self._client, device)
+
+    async def dock_robot(self, battery: int) -> None:
+        """The robot vacuum reaches its dock by itself (a change made outside homeclaw)."""
+        await self.kinds.robot_docks(self._client, battery)
 
     async def set_online(self, friendly_name: str, online: bool) -> None:
         """Make a device drop off (or rejoin) the zigbee network."""
