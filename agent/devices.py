@@ -35,12 +35,14 @@ class Feature(StrEnum):
     COLOR = "color"
     COLOR_TEMP = "color_temp"
     TARGET_TEMPERATURE = "target_temperature"
+    TARGET_TEMPERATURE_RANGE = "target_temperature_range"  # heat/cool setpoints (heat_cool)
     HVAC_MODE = "hvac_mode"
     POSITION = "position"
     OPEN_CLOSE = "open_close"
     LOCK = "lock"
     ALARM = "alarm"
     PLAYBACK = "playback"
+    TRACKS = "tracks"  # next / previous track
     VOLUME = "volume"
     MUTE = "mute"
     PLAY_MEDIA = "play_media"
@@ -104,7 +106,9 @@ ACTIONS: dict[Action, tuple[Feature, tuple[str, ...]]] = {
     Action.SET_BRIGHTNESS: (Feature.BRIGHTNESS, ("brightness",)),
     Action.SET_COLOR: (Feature.COLOR, ("color",)),
     Action.SET_COLOR_TEMP: (Feature.COLOR_TEMP, ("color_temp_k",)),
-    Action.SET_TEMPERATURE: (Feature.TARGET_TEMPERATURE, ("temperature_c",)),
+    # One setpoint (temperature_c) or a heat/cool range (target_low_c/target_high_c):
+    # checked by Command itself, and the feature follows from which was given.
+    Action.SET_TEMPERATURE: (Feature.TARGET_TEMPERATURE, ()),
     Action.SET_HVAC_MODE: (Feature.HVAC_MODE, ("hvac_mode",)),
     Action.SET_POSITION: (Feature.POSITION, ("position",)),
     Action.OPEN: (Feature.OPEN_CLOSE, ()),
@@ -116,8 +120,8 @@ ACTIONS: dict[Action, tuple[Feature, tuple[str, ...]]] = {
     Action.DISARM: (Feature.ALARM, ()),
     Action.PLAY: (Feature.PLAYBACK, ()),
     Action.PAUSE: (Feature.PLAYBACK, ()),
-    Action.NEXT: (Feature.PLAYBACK, ()),
-    Action.PREVIOUS: (Feature.PLAYBACK, ()),
+    Action.NEXT: (Feature.TRACKS, ()),
+    Action.PREVIOUS: (Feature.TRACKS, ()),
     Action.SET_VOLUME: (Feature.VOLUME, ("volume",)),
     Action.MUTE: (Feature.MUTE, ("muted",)),
     Action.PLAY_MEDIA: (Feature.PLAY_MEDIA, ("media",)),
@@ -131,6 +135,29 @@ ACTIONS: dict[Action, tuple[Feature, tuple[str, ...]]] = {
 ALSO_ACCEPTED_BY: dict[Action, frozenset[Feature]] = {
     Action.PAUSE: frozenset({Feature.PAUSE}),
     Action.STOP: frozenset({Feature.CLEAN}),
+}
+
+# What a device "can't ..." when it lacks the feature (the owner hears this sentence).
+CANT: dict[Action, str] = {
+    Action.TURN_ON: "turn on",
+    Action.TURN_OFF: "turn off",
+    Action.SET_BRIGHTNESS: "dim",
+    Action.SET_COLOR: "change colour",
+    Action.SET_COLOR_TEMP: "change colour temperature",
+    Action.SET_TEMPERATURE: "set a temperature",
+    Action.SET_HVAC_MODE: "change mode",
+    Action.SET_POSITION: "move to a position",
+    Action.PLAY: "play",
+    Action.PAUSE: "pause",
+    Action.NEXT: "skip tracks",
+    Action.PREVIOUS: "go back a track",
+    Action.SET_VOLUME: "change its volume",
+    Action.MUTE: "mute",
+    Action.PLAY_MEDIA: "play music",
+    Action.JOIN: "join other speakers",
+    Action.ACTIVATE_PRESET: "use presets",
+    Action.START: "start cleaning",
+    Action.RETURN_TO_BASE: "go back to its dock",
 }
 
 # Cover device classes whose opening lets someone in.
@@ -149,6 +176,8 @@ class Command(BaseModel):
     color: tuple[int, int, int] | None = None
     color_temp_k: int | None = Field(default=None, ge=1000, le=10000)
     temperature_c: float | None = Field(default=None, ge=-20, le=60)
+    target_low_c: float | None = Field(default=None, ge=-20, le=60)
+    target_high_c: float | None = Field(default=None, ge=-20, le=60)
     hvac_mode: HvacMode | None = None
     position: int | None = Field(default=None, ge=0, le=100)
     volume: int | None = Field(default=None, ge=0, le=100)
@@ -166,11 +195,22 @@ class Command(BaseModel):
             raise ValueError(f"{self.action.value} needs {', '.join(missing)}")
         if self.color is not None and any(not 0 <= c <= 255 for c in self.color):
             raise ValueError("color components must be 0-255")
+        if self.action == Action.SET_TEMPERATURE:
+            ranged = self.target_low_c is not None or self.target_high_c is not None
+            if self.temperature_c is None and not ranged:
+                raise ValueError("set_temperature needs temperature_c or target_low_c/high_c")
+            if self.temperature_c is not None and ranged:
+                raise ValueError("set_temperature takes temperature_c or a range, not both")
+            low, high = self.target_low_c, self.target_high_c
+            if low is not None and high is not None and low > high:
+                raise ValueError("target_low_c must not be above target_high_c")
         return self
 
     @property
     def feature(self) -> Feature:
         """The feature a device needs to accept this command."""
+        if self.target_low_c is not None or self.target_high_c is not None:
+            return Feature.TARGET_TEMPERATURE_RANGE
         return ACTIONS[self.action][0]
 
     @property
@@ -198,6 +238,8 @@ class DeviceState(BaseModel):
     color_temp_k: int | None = None
     current_temperature_c: float | None = None
     target_temperature_c: float | None = None
+    target_low_c: float | None = None  # heat to (heat_cool range)
+    target_high_c: float | None = None  # cool to (heat_cool range)
     hvac_mode: str | None = None
     hvac_action: str | None = None
     humidity: float | None = None
@@ -244,8 +286,15 @@ class DeviceState(BaseModel):
             Action.SET_COLOR_TEMP: self.on is True
             and self.color_temp_k is not None
             and abs(self.color_temp_k - (command.color_temp_k or 0)) <= 100,
-            Action.SET_TEMPERATURE: self.target_temperature_c is not None
-            and abs(self.target_temperature_c - (command.temperature_c or 0)) < 0.3,
+            Action.SET_TEMPERATURE: all(
+                have is not None and abs(have - wanted) < 0.3
+                for have, wanted in (
+                    (self.target_temperature_c, command.temperature_c),
+                    (self.target_low_c, command.target_low_c),
+                    (self.target_high_c, command.target_high_c),
+                )
+                if wanted is not None
+            ),
             Action.SET_HVAC_MODE: self.hvac_mode == command.hvac_mode,
             Action.SET_POSITION: self.position == command.position,
             Action.OPEN: self.position == 100 if self.position is not None else None,
@@ -296,6 +345,7 @@ class Device:
     state: DeviceState = field(default_factory=DeviceState)
     available: bool = True
     info: dict[str, Any] = field(default_factory=dict)
+    hvac_modes: tuple[str, ...] = ()  # the modes it declares; empty = not declared
 
     @property
     def risk(self) -> Risk:
@@ -321,8 +371,30 @@ class Device:
         return Risk.LOW
 
     def supports(self, command: Command) -> bool:
-        """Whether the device has the feature the command needs."""
-        return not command.accepted_by.isdisjoint(self.features)
+        """Whether the device has the feature (and mode) the command needs."""
+        return self.refusal(command) is None
+
+    def refusal(self, command: Command) -> str | None:
+        """The sentence saying why the device can't take the command, or None if it can."""
+        if command.accepted_by.isdisjoint(self.features):
+            if command.feature is Feature.TARGET_TEMPERATURE_RANGE:
+                return f"{self.name} has one setpoint, not a heating and cooling range."
+            if (
+                command.action == Action.SET_TEMPERATURE
+                and Feature.TARGET_TEMPERATURE_RANGE in self.features
+            ):
+                return f"{self.name} takes a heating and cooling range, not one setpoint."
+            verb = CANT.get(command.action, command.action.value.replace("_", " "))
+            return f"{self.name} can't {verb}."
+        mode = command.hvac_mode
+        if (
+            command.action == Action.SET_HVAC_MODE
+            and self.hvac_modes
+            and mode not in self.hvac_modes
+        ):
+            known = ", ".join(m.replace("_", "/") for m in self.hvac_modes)
+            return f"{self.name} has no {str(mode).replace('_', '/')} mode (it has {known})."
+        return None
 
     def with_state(self, state: DeviceState) -> Device:
         """A copy with a new state snapshot."""
@@ -342,5 +414,6 @@ class Device:
             "risk": self.risk.value,
             "available": self.available,
             "state": self.state.to_json(),
+            **({"hvac_modes": list(self.hvac_modes)} if self.hvac_modes else {}),
             "info": self.info,
         }

@@ -70,3 +70,9 @@ class CommandTimeout(IntegrationError):
     """The device did not confirm the command in time."""
 
     kind = "timeout"
+
+
+class NotConfirmed(IntegrationError):
+    """The device answered, but its state afterwards is not what was asked (a jammed lock)."""
+
+    kind = "not_confirmed"

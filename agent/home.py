@@ -17,9 +17,11 @@ from agent.errors import (
     DeviceUnavailable,
     HomeError,
     NoSuchDevice,
+    NotConfirmed,
     UnsupportedCommand,
 )
 from agent.naming import Resolution, resolve
+from agent.readback import in_transit, shortfall
 
 if TYPE_CHECKING:
     from agent.store import Store
@@ -64,7 +66,10 @@ class Home:
     areas: dict[str, Area] = field(default_factory=dict)
     overrides: dict[str, DeviceOverride] = field(default_factory=dict)
     command_timeout: float = 10.0
+    # How long a late state report may take to confirm a command (longer while in transit).
+    confirm_window: float = 2.0
     _devices: dict[str, Device] = field(default_factory=dict)
+    _watchers: dict[str, list[asyncio.Event]] = field(default_factory=dict)
     integrations: dict[str, Driver] = field(default_factory=dict)
 
     # -- registry ---------------------------------------------------------
@@ -85,8 +90,10 @@ class Home:
             device = replace(device, area=self._area_id(device.area))
         previous = self._devices.get(device.id)
         self._devices[device.id] = device
+        self._wake(device.id)
         self._remember(device)
-        if previous is None:
+        if previous is None or _identity(previous) != _identity(device):
+            # New, or renamed/moved/re-featured: listeners re-read the whole device.
             self.bus.publish(DeviceAdded(device_id=device.id))
         if (
             previous is None
@@ -152,6 +159,7 @@ class Home:
             return device
         updated = replace(device, state=new_state, available=new_available)
         self._devices[device_id] = updated
+        self._wake(device_id)
         self.bus.publish(
             StateChanged(
                 device_id=device_id,
@@ -235,10 +243,9 @@ class Home:
         """
         device = self.get(device_id)
         try:
-            if not device.supports(command):
-                raise UnsupportedCommand(
-                    f"{device.name} can't {command.action.value.replace('_', ' ')}."
-                )
+            refusal = device.refusal(command)
+            if refusal is not None:
+                raise UnsupportedCommand(refusal)
             if device.command_risk(command) is Risk.HIGH and not confirmed:
                 raise ConfirmationRequired(
                     f"{command.action.value.replace('_', ' ').capitalize()} {device.name} "
@@ -256,11 +263,47 @@ class Home:
                 raise DeviceUnavailable(f"{device.name} did not answer in time.") from None
             if new_state is not None:
                 self.update(device_id, new_state, available=True)
+            confirmed_device = await self._read_back(device_id, command)
         except HomeError as err:
             self._record(device, command, requested_by, error=err)
             raise
         self._record(device, command, requested_by, error=None)
-        return self.get(device_id)
+        return confirmed_device
+
+    async def _read_back(self, device_id: str, command: Command) -> Device:
+        """The device once its state shows the command; NotConfirmed if it settles elsewhere.
+
+        A late report gets `confirm_window` seconds; a device saying it is on its
+        way (locking, buffering) gets up to `command_timeout`.
+        """
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while True:
+            device = self.get(device_id)
+            if device.state.satisfies(command):
+                return device
+            limit = self.command_timeout if in_transit(device.state) else self.confirm_window
+            left = start + limit - loop.time()
+            if left <= 0 or not device.available:
+                raise NotConfirmed(shortfall(device, command))
+            changed = asyncio.Event()
+            self._watchers.setdefault(device_id, []).append(changed)
+            try:
+                async with asyncio.timeout(left):
+                    await changed.wait()
+            except TimeoutError:
+                pass
+            finally:
+                watchers = self._watchers.get(device_id, [])
+                if changed in watchers:
+                    watchers.remove(changed)
+                if not watchers:
+                    self._watchers.pop(device_id, None)
+
+    def _wake(self, device_id: str) -> None:
+        """Tell commands waiting on this device that its state changed."""
+        for event in self._watchers.get(device_id, ()):
+            event.set()
 
     async def execute_many(
         self,
@@ -348,6 +391,18 @@ class Home:
                 now,
             ),
         )
+
+
+def _identity(device: Device) -> tuple[object, ...]:
+    """What a device is, apart from its state: a change here is a re-registration."""
+    return (
+        device.name,
+        device.area,
+        device.aliases,
+        device.features,
+        device.hvac_modes,
+        device.device_class,
+    )
 
 
 __all__ = ["Action", "Area", "Command", "Device", "DeviceOverride", "DeviceState", "Home", "Kind"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.bus import Bus, IntegrationStatus
+from agent.errors import HomeError
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class Supervisor:
         restart_on_return: bool,
     ) -> None:
         delay = self.initial_delay
+        last_reason = ""
         while True:
             started = time.monotonic()
             try:
@@ -91,7 +93,15 @@ class Supervisor:
                 raise
             except Exception as err:  # supervision boundary: anything may fail, nothing is fatal
                 reason = f"{type(err).__name__}: {err}"
-                log.warning("%s failed: %s", name, reason, exc_info=log.isEnabledFor(logging.DEBUG))
+                if reason != last_reason:
+                    # Once per change, not once per retry (a refused token fails forever).
+                    # Only the unexpected get a traceback: a HomeError says all there is.
+                    log.warning(
+                        "%s failed: %s", name, reason, exc_info=not isinstance(err, HomeError)
+                    )
+                else:
+                    log.debug("%s failed again: %s", name, reason)
+            last_reason = reason
             if on_failure is not None:
                 try:
                     on_failure()

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from agent.bus import Notice
-from integrations.discovery_scan import DiscoveredDevice, scan
+from integrations.discovery_scan import DiscoveredDevice, ha_urls, scan
 
 if TYPE_CHECKING:
     from agent.brain.tools import ToolContext
@@ -95,6 +95,9 @@ def is_configured(
     if device.kind == "hue" and config.hue:
         if any((b.bridge_id or "").lower() == device.unique_id for b in config.hue.bridges):
             return True
+    if device.kind == "homeassistant" and config.homeassistant:
+        if _same_home_assistant(device, config.homeassistant.url, home):
+            return True
     uid = device.unique_id.lower()
     if any(i.lower().startswith(f"{device.kind}:") and uid in i.lower() for i in device_ids):
         return True
@@ -103,6 +106,35 @@ def is_configured(
             if uid in known.id.lower() or uid == str(known.info.get("unique_id", "")).lower():
                 return True
     return False
+
+
+def _same_home_assistant(device: DiscoveredDevice, configured_url: str, home: Home | None) -> bool:
+    """Whether an advertised HA is the configured one: by the URLs it advertises, by the
+    uuid the running bridge learned, or by being this machine when the config says loopback."""
+    configured = urlparse(configured_url)
+    where = (configured.hostname, configured.port or 8123)
+    for url in ha_urls(device.properties):
+        parsed = urlparse(url)
+        if (parsed.hostname, parsed.port or 8123) == where:
+            return True
+    bridge = home.integrations.get("homeassistant") if home is not None else None
+    if getattr(bridge, "instance_id", None) == device.unique_id:
+        return True
+    loopback = configured.hostname in ("localhost", "::1") or str(configured.hostname).startswith(
+        "127."
+    )
+    return loopback and device.port == where[1] and device.host in _own_addresses()
+
+
+def _own_addresses() -> set[str]:
+    """This machine's IP addresses (an HA on it advertises them, not loopback)."""
+    import ifaddr
+
+    return {
+        str(ip.ip[0] if isinstance(ip.ip, tuple) else ip.ip)
+        for adapter in ifaddr.get_adapters()
+        for ip in adapter.ips
+    }
 
 
 def needs_pairing(device: DiscoveredDevice, config: Config) -> bool:

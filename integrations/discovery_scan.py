@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 from xml.etree import ElementTree
 
 import aiohttp
@@ -131,9 +132,21 @@ def _shelly(ad: Advert) -> DiscoveredDevice | None:
     )
 
 
+def ha_urls(properties: dict[str, str]) -> list[str]:
+    """The URLs a Home Assistant advertises (internal first), unusable ones left out."""
+    found = []
+    for key in ("internal_url", "base_url", "external_url"):
+        url = urlparse(properties.get(key) or "")
+        if url.scheme in ("http", "https") and url.hostname not in (None, "", "0.0.0.0", "::"):
+            found.append(url.geturl().rstrip("/"))
+    return found
+
+
 def _home_assistant(ad: Advert) -> DiscoveredDevice | None:
-    url = ad.properties.get("internal_url") or ad.properties.get("base_url")
-    url = url or f"http://{ad.host}:{ad.port}"
+    # An HA without an internal URL set advertises 0.0.0.0 (where it listens):
+    # then the address the advert came from is where to reach it.
+    urls = ha_urls(ad.properties)
+    url = urls[0] if urls else f"http://{ad.host}:{ad.port}"
     return DiscoveredDevice(
         "homeassistant",
         ad.properties.get("location_name") or ad.instance,

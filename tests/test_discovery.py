@@ -374,3 +374,30 @@ async def test_daemon_scan_api_and_tool(
     status, listed = await daemon.api("GET", "/api/discovery")
     assert status == 200 and listed["last_scan"] is not None
     assert {d["unique_id"] for d in mine} <= {row["unique_id"] for row in listed["seen"]}
+
+
+def test_home_assistant_advertising_0000_and_already_configured() -> None:
+    """An HA advertising 0.0.0.0 is reached where the advert came from; the configured
+    one is "configured" when its advert names its URL, or when it is this machine."""
+    from integrations.discovery_scan import PARSERS, Advert
+
+    props = {"location_name": "Home", "uuid": "abc", "base_url": "http://0.0.0.0:8123"}
+    ad = Advert(
+        "_home-assistant._tcp.local.", "Home._home-assistant._tcp.local.", "127.0.0.3", 8123, props
+    )
+    found = PARSERS["_home-assistant._tcp.local."](ad)
+    assert found is not None
+    assert found.config_snippet["homeassistant"]["url"] == "http://127.0.0.3:8123"
+
+    config = Config.model_validate(
+        {"homeassistant": {"url": "http://127.0.0.1:8123", "token": "t"}}
+    )
+    # Advertised from one of this machine's addresses while the config says loopback.
+    assert is_configured(replace(found, host="127.0.0.1"), config)
+    named = replace(
+        found, host="127.0.0.44", properties={**props, "internal_url": "http://127.0.0.1:8123"}
+    )
+    assert is_configured(named, config)
+    elsewhere = replace(found, host="127.0.0.44")
+    assert not is_configured(elsewhere, config)
+    assert describe(elsewhere, config)["needs_pairing"]

@@ -17,6 +17,7 @@ from agent.home import Area, Home
 from integrations.homeassistant.adapter import HomeAssistantBridge
 from integrations.homeassistant.client import Connection, HomeAssistantError
 from integrations.homeassistant.config import HomeAssistantConfig
+from integrations.homeassistant.sim_entities import FakeHass
 from integrations.homeassistant.simulator import HomeAssistantSimulator
 from tests.conftest import RunningDaemon
 from tests.util import eventually
@@ -41,8 +42,10 @@ class Bridged:
     task: asyncio.Task[None]
 
 
-async def _start(hidden: tuple[str, ...] = (), **config: Any) -> Bridged:
-    sim = await HomeAssistantSimulator().start()
+async def _start(
+    hidden: tuple[str, ...] = (), hass: FakeHass | None = None, **config: Any
+) -> Bridged:
+    sim = await HomeAssistantSimulator(hass).start()
     for entity_id in hidden:
         sim.hass.entities[entity_id].hidden = True
     home = Home(bus=Bus(), areas={"pool": Area("pool", "Pool", "outside")})

@@ -103,6 +103,7 @@ async def test_discovery_finds_every_speaker_with_room_and_favourites() -> None:
         assert study.area == "study" and devices["Living Room"].area == "living_room"
         assert study.features == {
             Feature.PLAYBACK,
+            Feature.TRACKS,
             Feature.VOLUME,
             Feature.MUTE,
             Feature.PLAY_MEDIA,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from agent.brain.climate import holds_range, range_command, setpoint_command
 from agent.brain.tools import ToolContext, ToolRegistry
 from agent.brain.vocab import from_celsius, parse_color, state_phrase, to_celsius
 from agent.devices import Action, ArmMode, Command, Device, Kind, Risk
@@ -54,8 +55,8 @@ def resolve_targets(
         raise AmbiguousTarget(found.message, [d.name for d in found.devices])
     able = [d for d in found.devices if d.supports(command)]
     if not able:
-        names = ", ".join(d.name for d in found.devices[:5])
-        raise UnsupportedCommand(f"{names} can't {command.action.value.replace('_', ' ')}.")
+        reasons = (d.refusal(command) for d in found.devices[:5])
+        raise UnsupportedCommand(" ".join(dict.fromkeys(r for r in reasons if r)))
     return able
 
 
@@ -78,6 +79,15 @@ async def run_commands(
     result: dict[str, Any] = {}
     for command in commands:
         able = [d for d in devices if d.supports(command)]
+        if not able:  # say why, never an empty success
+            failed.extend(
+                {
+                    "device": d.name,
+                    "error": UnsupportedCommand.kind,
+                    "detail": d.refusal(command) or "",
+                }
+                for d in devices
+            )
         risky = [d for d in able if d.command_risk(command) is Risk.HIGH]
         safe = [d for d in able if d not in risky]
         if risky:
@@ -156,13 +166,26 @@ async def set_climate(
     temperature: float | None = None,
     change: float | None = None,
     mode: Literal["off", "heat", "cool", "auto", "heat_cool", "fan_only", "dry"] | None = None,
+    heat_to: float | None = None,
+    cool_to: float | None = None,
 ) -> dict[str, Any]:
-    """Set a thermostat/heater: temperature or change (+/- degrees), in the home's units; mode."""
+    """Set a thermostat/heater: temperature or change (+/- degrees), in the home's units; mode.
+
+    heat_to/cool_to: the ends of a heat/cool range (mode heat_cool), either or both.
+    """
     units = _units(ctx)
     commands: list[Command] = []
     if mode is not None:
         commands.append(Command(action=Action.SET_HVAC_MODE, hvac_mode=mode))
-    if temperature is not None:
+    if heat_to is not None or cool_to is not None:
+        commands.append(range_command(heat_to, cool_to, units))
+    elif temperature is not None:
+        # One setpoint, or a range around it on a thermostat holding a range.
+        found = _home(ctx).resolve(target, Kind.CLIMATE)
+        ranged = [d for d in found.devices if holds_range(d)] if found.status == "ok" else []
+        if len(ranged) == 1 and len(found.devices) == 1:
+            step = [*commands, setpoint_command(ranged[0], temperature, units)]
+            return await run_commands(ctx, ranged, step)
         commands.append(
             Command(action=Action.SET_TEMPERATURE, temperature_c=to_celsius(temperature, units))
         )

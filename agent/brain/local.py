@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from hassil import Intents, TextSlotList, TextSlotValue, recognize_best
 from hassil.expression import TextChunk
 
+from agent.brain import local_phrases
 from agent.brain.local_answers import answer_state, answer_temperature
 from agent.brain.local_compound import split_compound
 from agent.brain.local_data import HANDLED, domain_of, plain
@@ -42,8 +43,9 @@ from agent.brain.local_run import combine, execute_plan
 from agent.brain.local_sensors import answer_sensor_question
 from agent.brain.local_sentences import OWN_INTENTS, merge
 from agent.brain.local_setpoint import Implausible, PendingSetpoints, suggested_plan
-from agent.brain.local_targets import UNKNOWN_AREA, Resolver
+from agent.brain.local_targets import UNKNOWN_AREA, Resolver, entity
 from agent.brain.reply import Reply
+from agent.devices import Kind
 from agent.naming import normalise
 
 if TYPE_CHECKING:
@@ -102,7 +104,9 @@ class LocalPath:
             return False
         data = merge(merge_sentences(data, self.language), self.language)
         data = merge_list_sentences(data, self.language)
-        wanted = HANDLED | KIND_INTENTS | OWN_INTENTS | LIST_INTENTS
+        if self.language == "en":
+            data = local_phrases.add_to(data)  # heat/cool ranges, "the X speaker"
+        wanted = HANDLED | KIND_INTENTS | OWN_INTENTS | LIST_INTENTS | {local_phrases.RANGE_INTENT}
         data = {**data, "intents": {k: v for k, v in data["intents"].items() if k in wanted}}
         self._intents = Intents.from_dict(data)
         self._skip_words = list(data.get("skip_words", []))
@@ -246,6 +250,14 @@ class LocalPath:
             return None
         if result.intent.name in LIST_INTENTS:
             return plan_list(result, self.strip_address(text))
+        if result.intent.name == local_phrases.RANGE_INTENT:
+            return local_phrases.plan_range(
+                lambda: self.resolver.targets(result, {Kind.CLIMATE}, here=area),
+                self.home.devices(kind=Kind.CLIMATE),
+                lambda name: entity(result, name),
+                self.units,
+                " ".join(e.text for k, e in result.entities.items() if k == "name" and e.text),
+            )
         try:
             return plan_intent(result, self.resolver, self.units, area)
         except Implausible as err:

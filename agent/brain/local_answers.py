@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from agent.brain.climate import describe_setpoints
 from agent.brain.vocab import WHITES, color_name, degrees, state_phrase
 from agent.devices import Action, Command, Device, Kind
 
@@ -39,8 +40,8 @@ def describe_action(done: list[str], command: Command, units: str) -> str:
     if action == Action.SET_COLOR_TEMP and command.color_temp_k is not None:
         white = next((n for n, k in WHITES.items() if k == command.color_temp_k), None)
         return f"{who} at {white or f'{command.color_temp_k}K'}"
-    if action == Action.SET_TEMPERATURE and command.temperature_c is not None:
-        return f"{who} set to {degrees(command.temperature_c, units)}"
+    if action == Action.SET_TEMPERATURE:
+        return f"{who} {describe_setpoints(command, units)}"
     if action == Action.SET_POSITION:
         position = command.position or 0
         where = "closed" if position == 0 else "open" if position == 100 else f"at {position}%"

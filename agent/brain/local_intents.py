@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from agent.brain.climate import setpoint_command
 from agent.brain.local_kinds import KIND_INTENTS, OPENABLE, plan_vacuum
 from agent.brain.local_plan import CannotDo, Plan, Unclear, plan_media
 from agent.brain.local_sentences import OWN_INTENTS
@@ -146,11 +147,13 @@ def plan_climate(result: RecognizeResult, resolver: Resolver, units: str, here: 
     value = float(entity(result, "temperature"))
     celsius = to_celsius(value, units)
     check_setpoint(value, celsius, devices, units)
-    return Plan(
-        result.intent.name,
-        devices,
-        [Command(action=Action.SET_TEMPERATURE, temperature_c=celsius)],
+    # A lone range thermostat ("set the ecobee to 70") gets a range around it.
+    command = (
+        setpoint_command(devices[0], value, units)
+        if len(devices) == 1
+        else Command(action=Action.SET_TEMPERATURE, temperature_c=celsius)
     )
+    return Plan(result.intent.name, devices, [command])
 
 
 def plan_intent(

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 LIGHT = frozenset({Feature.ON_OFF, Feature.BRIGHTNESS})
 COLOUR_LIGHT = LIGHT | {Feature.COLOR, Feature.COLOR_TEMP}
 SPEAKER = frozenset(
-    {Feature.PLAYBACK, Feature.VOLUME, Feature.MUTE, Feature.PLAY_MEDIA, Feature.GROUPING}
+    {
+        Feature.PLAYBACK,
+        Feature.TRACKS,
+        Feature.VOLUME,
+        Feature.MUTE,
+        Feature.PLAY_MEDIA,
+        Feature.GROUPING,
+    }
 )
 CLIMATE = frozenset({Feature.ON_OFF, Feature.TARGET_TEMPERATURE, Feature.HVAC_MODE})
 
@@ -169,6 +176,11 @@ class InMemoryDevices:
             changes = {"on": True, "color": command.color, "color_temp_k": None}
         elif a == Action.SET_COLOR_TEMP:
             changes = {"on": True, "color_temp_k": command.color_temp_k, "color": None}
+        elif a == Action.SET_TEMPERATURE and command.temperature_c is None:
+            changes = {
+                "target_low_c": command.target_low_c or s.target_low_c,
+                "target_high_c": command.target_high_c or s.target_high_c,
+            }
         elif a == Action.SET_TEMPERATURE:
             changes = {"target_temperature_c": command.temperature_c}
         elif a == Action.SET_HVAC_MODE:

@@ -126,6 +126,9 @@ def state_phrase(device: Device, units: str) -> str:
         parts.append(s.hvac_mode or ("on" if s.on else "off" if s.on is False else "unknown"))
         if s.target_temperature_c is not None:
             parts.append(f"set to {degrees(s.target_temperature_c, units)}")
+        if s.target_low_c is not None and s.target_high_c is not None:
+            low, high = degrees(s.target_low_c, units), degrees(s.target_high_c, units)
+            parts.append(f"heat to {low}, cool to {high}")
         if s.current_temperature_c is not None:
             parts.append(f"now {degrees(s.current_temperature_c, units)}")
         return ", ".join(parts)

@@ -18,6 +18,7 @@ ERROR_STATUS = {
     "not_allowed": 403,
     "unavailable": 503,
     "timeout": 504,
+    "not_confirmed": 502,
 }
 
 

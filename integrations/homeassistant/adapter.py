@@ -3,7 +3,10 @@ through `state_changed`, and acts through `call_service`.
 
 On every (re)connect it subscribes first and then re-fetches registries and all
 states, so changes made while the websocket was down are not lost; events that
-raced the snapshot are applied only when newer (by `last_updated`).
+raced the snapshot are applied only when newer (by `last_updated`). Registry
+events (renames, area moves, hidden/disabled/deleted entities) are applied while
+connected. After a drop it probes HA cheaply and often, so it is back within a
+probe interval of HA answering however long the outage was.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -27,6 +30,7 @@ from integrations.homeassistant.entities import (
     service_call,
     to_device,
 )
+from integrations.homeassistant.registry import REGISTRY_EVENTS, Registries, describe_change
 from integrations.homeassistant.todo import TodoLists
 
 if TYPE_CHECKING:
@@ -55,9 +59,10 @@ class HomeAssistantBridge:
         self._home: Home | None = None
         self._conn: Connection | None = None
         self.temp_unit = "°C"
-        self._areas: dict[str, str] = {}  # area_id → name
-        self._entity_areas: dict[str, str] = {}  # entity_id → area_id
-        self._hidden: set[str] = set()  # entities the owner hid in HA
+        self._registries = Registries()
+        self._states: dict[str, dict[str, Any]] = {}  # entity_id → latest HA state object
+        self._built: dict[str, tuple[Any, ...]] = {}  # device id → identity last given to Home
+        self._registry_task: asyncio.Task[None] | None = None
         self._updated: dict[str, str] = {}  # entity_id → last_updated of the applied state
         self._importing = False
         self._raced: list[dict[str, Any]] = []
@@ -67,6 +72,8 @@ class HomeAssistantBridge:
         self.instance_id: str | None = None  # HA's uuid, learned from discovery
         # `todo` entities are the owner's lists, not devices.
         self.todo = TodoLists(lists or (lambda: None), lambda: self._conn)
+        # Injected in tests (a fake clock); everything else waits through it.
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -74,6 +81,7 @@ class HomeAssistantBridge:
         """Connect, import, follow events; reconnect with backoff when the socket drops."""
         self._home = home
         delay = 0.5
+        last_reason = ""
         async with aiohttp.ClientSession() as session:
             while not self._stopping:
                 conn = Connection(
@@ -85,7 +93,7 @@ class HomeAssistantBridge:
                 )
                 try:
                     await self._connect(conn, home)
-                    delay = 0.5
+                    delay, last_reason = 0.5, ""
                     await conn.wait_closed()
                     reason = "websocket closed"
                 except AuthenticationFailed:
@@ -98,14 +106,45 @@ class HomeAssistantBridge:
                 if self._stopping:
                     return
                 home.set_available(self.name, False)
-                log.warning("homeassistant: %s; reconnecting in %.1fs", reason, delay)
-                self._set_status("retrying", f"{reason}; reconnecting in {delay:.0f}s")
-                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                if reason != last_reason:  # once per change, not once per retry
+                    log.warning("homeassistant: %s; reconnecting", reason)
+                    last_reason = reason
+                self._set_status("retrying", f"{reason}; reconnecting as soon as it answers")
+                await self._until_answering(session, delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, self.config.reconnect_max_seconds)
+
+    async def _until_answering(self, session: aiohttp.ClientSession, delay: float) -> None:
+        """Wait out the backoff `delay`, but return as soon as HA answers HTTP again.
+
+        The probe (GET /api/, a few bytes) is cheap enough to repeat every
+        `probe_interval` seconds; the expensive full reconnect keeps its backoff.
+        """
+        waited = 0.0
+        while waited < delay and not self._stopping:
+            step = min(self.config.probe_interval, delay - waited)
+            await self.sleep(step)
+            waited += step
+            if await self._answers(session):
+                return
+
+    async def _answers(self, session: aiohttp.ClientSession) -> bool:
+        """Whether HA's HTTP API answers at all (any status: 401 is an answer too)."""
+        try:
+            async with session.get(
+                f"{self.url}/api/",
+                headers={"Authorization": f"Bearer {self.config.token}"},
+                timeout=aiohttp.ClientTimeout(total=min(2.0, self.config.request_timeout)),
+            ) as resp:
+                # HA answers 503/502 through a proxy while it starts: not yet.
+                return resp.status < 500
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            return False
 
     async def stop(self) -> None:
         """Close the websocket."""
         self._stopping = True
+        if self._registry_task is not None:
+            self._registry_task.cancel()
         if self._conn is not None:
             await self._conn.close()
 
@@ -152,8 +191,10 @@ class HomeAssistantBridge:
         await conn.connect()
         self._importing, self._raced = True, []
         try:
-            await conn.subscribe_state_changes()
-            await self._load_registries(conn)
+            await conn.subscribe_events("state_changed")
+            for event_type in REGISTRY_EVENTS:
+                await conn.subscribe_events(event_type)
+            self._registries = await self._fetch_registries(conn)
             states = await conn.command("get_states")
             self._import(home, states)
             raced, self._raced = self._raced, []
@@ -167,48 +208,42 @@ class HomeAssistantBridge:
         log.info("homeassistant: connected to %s (%d entities)", self.url, len(states))
         self._set_status("running", f"connected to {self.url}")
 
-    async def _load_registries(self, conn: Connection) -> None:
-        """Areas come from the entity, else from its device (as HA assigns them)."""
+    async def _fetch_registries(self, conn: Connection) -> Registries:
         try:
-            areas = await conn.command("config/area_registry/list")
-            devices = await conn.command("config/device_registry/list")
-            entities = await conn.command("config/entity_registry/list")
+            return await Registries.fetch(conn)
         except HomeAssistantError as err:
             log.warning("homeassistant: registries unavailable (%s); importing without areas", err)
-            return
-        self._areas = {a["area_id"]: a.get("name") or a["area_id"] for a in areas}
-        device_areas = {d["id"]: d.get("area_id") for d in devices}
-        self._entity_areas = {}
-        self._hidden = {e["entity_id"] for e in entities if e.get("hidden_by")}
-        for entry in entities:
-            area = entry.get("area_id") or device_areas.get(entry.get("device_id"))
-            if area:
-                self._entity_areas[entry["entity_id"]] = area
+            return Registries()
 
     def _import(self, home: Home, states: list[dict[str, Any]]) -> None:
         seen: set[str] = set()
+        self._states = {}
         for state in states:
+            entity_id = str(state.get("entity_id", ""))
+            self._states[entity_id] = state
+            self._updated[entity_id] = str(state.get("last_updated", ""))
             device = self._device(state)
-            if device is None:
-                continue
-            seen.add(device.id)
-            self._updated[state["entity_id"]] = str(state.get("last_updated", ""))
-            home.add(device)
-        # Entities that vanished from HA while we were away stay, but unavailable.
+            if device is not None:
+                seen.add(device.id)
+                self._apply(device)
         for device in home.devices(integration=self.name):
-            if device.id not in seen:
+            if device.id in seen:
+                continue
+            entity_id = str(device.info.get("entity_id", ""))
+            if self._registries.deleted(entity_id) or self._registries.hidden(entity_id):
+                self._forget(device.id, "gone from Home Assistant while disconnected")
+            else:  # still registered (its integration may be starting): wait for it
                 home.update(device.id, available=False)
 
     def _device(self, state: dict[str, Any]) -> Device | None:
         entity_id = str(state.get("entity_id", ""))
-        area_id = self._entity_areas.get(entity_id)
+        area_id = self._registries.area_of(entity_id)
         if not self.wanted(entity_id, area_id):
             return None
         if domain_of(entity_id) == "todo":
             self.todo.track(state)
             return None
-        area = self._areas.get(area_id, area_id) if area_id else None
-        return to_device(state, area, self.temp_unit)
+        return to_device(state, self._registries.area_name(area_id), self.temp_unit)
 
     def wanted(self, entity_id: str, area_id: str | None) -> bool:
         """Whether the config's filters (and HA's "hidden") let this entity in."""
@@ -217,10 +252,10 @@ class HomeAssistantBridge:
             return False
         if entity_id in c.include_entities:
             return True
-        if entity_id in self._hidden:
+        if self._registries.hidden(entity_id):
             return False
         domain = domain_of(entity_id)
-        areas = {area_id, self._areas.get(area_id or "", "").lower()} - {None, ""}
+        areas = {area_id, (self._registries.area_name(area_id) or "").lower()} - {None, ""}
         if c.include_domains and domain not in c.include_domains:
             return False
         if c.include_areas and not areas & {a.lower() for a in c.include_areas}:
@@ -231,10 +266,48 @@ class HomeAssistantBridge:
             return False
         return not areas & {a.lower() for a in c.exclude_areas}
 
+    def _apply(self, device: Device) -> None:
+        """Give the Home this device: its state, or all of it when its identity changed."""
+        assert self._home is not None
+        identity = (
+            device.name,
+            device.area,
+            device.features,
+            device.hvac_modes,
+            device.device_class,
+        )
+        before = self._built.get(device.id)
+        self._built[device.id] = identity
+        if before == identity and self._home.find(device.id) is not None:
+            self._home.update(device.id, device.state, available=device.available)
+            return
+        if before is not None:
+            changed = [
+                f"{label} {old!r} → {new!r}"
+                for label, old, new in zip(("name", "area"), before, identity, strict=False)
+                if old != new
+            ]
+            if changed:
+                log.info("homeassistant: %s: %s", device.id, "; ".join(changed))
+        self._home.add(device)
+
+    def _forget(self, device_id: str, why: str) -> None:
+        assert self._home is not None
+        if self._home.find(device_id) is not None:
+            log.info("homeassistant: %s removed (%s)", device_id, why)
+            self._home.remove(device_id)
+        self._built.pop(device_id, None)
+
     # -- live updates -----------------------------------------------------------
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        if event.get("event_type") != "state_changed" or self._home is None:
+        event_type = event.get("event_type")
+        if self._home is None:
+            return
+        if event_type in REGISTRY_EVENTS:
+            self._on_registry_event(str(event_type), event.get("data") or {})
+            return
+        if event_type != "state_changed":
             return
         if self._importing:
             self._raced.append(event)  # applied after the snapshot, if newer
@@ -243,21 +316,50 @@ class HomeAssistantBridge:
         entity_id = str(data.get("entity_id", ""))
         new = data.get("new_state")
         device_id = f"{self.name}:{entity_id}"
-        if new is None:  # entity removed in HA
+        if new is None:  # the entity left HA (deleted, disabled, or its integration unloaded)
             self.todo.forget(entity_id)
-            self._home.update(device_id, available=False)
+            self._states.pop(entity_id, None)
+            self._forget(device_id, "removed in Home Assistant")
             return
         stamp = str(new.get("last_updated", ""))
         if stamp < self._updated.get(entity_id, ""):
             return
-        device = self._device(new)
-        if device is None:
-            return
+        self._states[entity_id] = new
         self._updated[entity_id] = stamp
-        if self._home.find(device_id) is None:
-            self._home.add(device)
-        else:
-            self._home.update(device_id, device.state, available=device.available)
+        device = self._device(new)
+        if device is not None:
+            self._apply(device)
+
+    def _on_registry_event(self, event_type: str, data: dict[str, Any]) -> None:
+        """Log what the owner changed in HA and re-read the registries (coalesced)."""
+        log.info("homeassistant: registry change: %s", describe_change(event_type, data))
+        if event_type == "entity_registry_updated" and data.get("action") == "remove":
+            self._forget(f"{self.name}:{data.get('entity_id')}", "deleted in Home Assistant")
+        if self._importing:
+            return  # the import reads the registries anyway
+        if self._registry_task is None or self._registry_task.done():
+            self._registry_task = asyncio.create_task(
+                self._refresh_registries(), name="homeassistant-registries"
+            )
+
+    async def _refresh_registries(self) -> None:
+        """Re-read the registries, then re-place, rename, hide or show every entity."""
+        await asyncio.sleep(0.05)  # a rename fires several events at once: read once
+        conn = self._conn
+        if conn is None or self._home is None:
+            return
+        try:
+            self._registries = await Registries.fetch(conn)
+        except (HomeAssistantError, DeviceUnavailable) as err:
+            log.warning("homeassistant: could not re-read the registries: %s", err)
+            return
+        for entity_id, state in list(self._states.items()):
+            device = self._device(state)
+            device_id = f"{self.name}:{entity_id}"
+            if device is None:
+                self._forget(device_id, "hidden, disabled or filtered out in Home Assistant")
+            else:
+                self._apply(device)
 
     def _set_status(self, status: str, detail: str) -> None:
         if self._status is not None:

@@ -118,12 +118,12 @@ class Connection:
         """Send an id'd websocket command and return its result (or raise)."""
         return await self._call(next(self._ids), type_, fields)
 
-    async def subscribe_state_changes(self) -> None:
-        """Receive `state_changed` events (delivered to `on_event`)."""
+    async def subscribe_events(self, event_type: str) -> None:
+        """Receive events of one type (delivered to `on_event`)."""
         msg_id = next(self._ids)
         # Events carry the subscribing command's id: know it before any arrives.
         self._subscriptions.add(msg_id)
-        await self._call(msg_id, "subscribe_events", {"event_type": "state_changed"})
+        await self._call(msg_id, "subscribe_events", {"event_type": event_type})
 
     async def _call(self, msg_id: int, type_: str, fields: dict[str, Any]) -> Any:
         if self._ws is None or self._ws.closed:

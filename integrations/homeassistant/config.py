@@ -26,6 +26,8 @@ class HomeAssistantConfig(Section):
     alarm_code: str | None = None
     request_timeout: float = Field(default=10.0, gt=0, le=120)
     reconnect_max_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # While disconnected, how often to check (cheaply) whether HA answers again.
+    probe_interval: float = Field(default=1.0, gt=0, le=60)
 
     @field_validator("url")
     @classmethod

@@ -37,6 +37,8 @@ _COLOR_MODES = {"hs", "xy", "rgb", "rgbw", "rgbww"}
 # media_player supported_features bits (MediaPlayerEntityFeature).
 _MP_PAUSE, _MP_VOLUME_SET, _MP_MUTE, _MP_PREV, _MP_NEXT = 1, 4, 8, 16, 32
 _MP_ON, _MP_OFF, _MP_PLAY_MEDIA, _MP_PLAY = 128, 256, 512, 16384
+# climate supported_features bits (ClimateEntityFeature): one setpoint, a low/high range.
+_CLIMATE_TARGET, _CLIMATE_RANGE = 1, 2
 _PLAYBACK = {"playing": "playing", "paused": "paused", "idle": "stopped", "on": "stopped"}
 _ARM_SERVICES = {
     "home": "alarm_arm_home",
@@ -96,8 +98,16 @@ def to_celsius(value: Any, unit: str | None) -> float | None:
 
 
 def from_celsius(value: float, unit: str) -> float:
-    """A °C value in HA's unit, rounded to the tenth HA expects."""
-    return round(value * 9 / 5 + 32 if unit == "°F" else value, 1)
+    """A °C value in HA's unit, rounded to the tenth HA expects.
+
+    °F setpoints come from whole °F said or clicked, carried as °C to a tenth:
+    back within 0.15 of a whole degree means that whole degree (21.7 °C → 71, not 71.1).
+    """
+    if unit != "°F":
+        return round(value, 1)
+    fahrenheit = value * 9 / 5 + 32
+    whole = round(fahrenheit)
+    return float(whole) if abs(fahrenheit - whole) < 0.15 else round(fahrenheit, 1)
 
 
 def _sf(attrs: dict[str, Any]) -> int:
@@ -127,8 +137,10 @@ def features(domain: str, attrs: dict[str, Any]) -> frozenset[Feature]:
         found.add(Feature.BRIGHTNESS)  # fan speed percent is driven like brightness
     elif domain == "climate":
         found |= {Feature.HVAC_MODE, Feature.ON_OFF}
-        if sf & 1:
+        if sf & _CLIMATE_TARGET:
             found.add(Feature.TARGET_TEMPERATURE)
+        if sf & _CLIMATE_RANGE:
+            found.add(Feature.TARGET_TEMPERATURE_RANGE)
         if attrs.get("preset_modes"):
             found.add(Feature.PRESET)
     elif domain == "water_heater":
@@ -149,6 +161,8 @@ def features(domain: str, attrs: dict[str, Any]) -> frozenset[Feature]:
     elif domain == "media_player":
         if sf & (_MP_PLAY | _MP_PAUSE):
             found.add(Feature.PLAYBACK)
+        if sf & (_MP_NEXT | _MP_PREV):
+            found.add(Feature.TRACKS)
         if sf & _MP_VOLUME_SET:
             found.add(Feature.VOLUME)
         if sf & _MP_MUTE:
@@ -192,6 +206,8 @@ def device_state(domain: str, state: str, attrs: dict[str, Any], temp_unit: str)
         s["hvac_mode"] = state if domain == "climate" else ("off" if state == "off" else "heat")
         s["hvac_action"] = attrs.get("hvac_action")
         s["target_temperature_c"] = to_celsius(attrs.get("temperature"), temp_unit)
+        s["target_low_c"] = to_celsius(attrs.get("target_temp_low"), temp_unit)
+        s["target_high_c"] = to_celsius(attrs.get("target_temp_high"), temp_unit)
         s["current_temperature_c"] = to_celsius(attrs.get("current_temperature"), temp_unit)
         s["humidity"] = attrs.get("current_humidity")
         s["preset"] = attrs.get("operation_mode") if domain == "water_heater" else None
@@ -204,7 +220,8 @@ def device_state(domain: str, state: str, attrs: dict[str, Any], temp_unit: str)
         s["moving"] = state if state in ("opening", "closing") else None
         s["contact_open"] = state != "closed" if state in ("open", "closed") else None
     elif domain == "lock":
-        s["locked"] = state == "locked"
+        # jammed, locking, unlocking: neither locked nor unlocked (lock_state says which).
+        s["locked"] = {"locked": True, "unlocked": False, "open": False}.get(state)
         s["lock_state"] = state
     elif domain == "alarm_control_panel":
         s["alarm_state"] = state
@@ -273,7 +290,35 @@ def to_device(ha_state: dict[str, Any], area: str | None, temp_unit: str) -> Dev
         state=device_state(domain, raw_state, attrs, temp_unit),
         available=raw_state not in ("unavailable", "unknown") or domain in ("sensor",),
         info={"entity_id": entity_id},
+        hvac_modes=hvac_modes(domain, attrs),
     )
+
+
+def hvac_modes(domain: str, attrs: dict[str, Any]) -> tuple[str, ...]:
+    """The HVAC modes the entity declares (a water heater is off or heating)."""
+    if domain == "water_heater":
+        return ("off", "heat")
+    if domain != "climate":
+        return ()
+    return tuple(str(m) for m in attrs.get("hvac_modes") or ())
+
+
+def _setpoints(device: Device, command: Command, temp_unit: str) -> dict[str, Any]:
+    """set_temperature's data: one `temperature`, or both range ends (HA wants the pair)."""
+    if command.temperature_c is not None:
+        return {"temperature": from_celsius(command.temperature_c, temp_unit)}
+    low = command.target_low_c if command.target_low_c is not None else device.state.target_low_c
+    high = (
+        command.target_high_c if command.target_high_c is not None else device.state.target_high_c
+    )
+    if low is None or high is None:
+        raise UnsupportedCommand(f"{device.name} needs both a heating and a cooling setpoint.")
+    if low > high:
+        raise UnsupportedCommand(f"{device.name}: heat-to must not be above cool-to.")
+    return {
+        "target_temp_low": from_celsius(low, temp_unit),
+        "target_temp_high": from_celsius(high, temp_unit),
+    }
 
 
 def service_call(
@@ -307,11 +352,7 @@ def service_call(
     elif a is Action.SET_COLOR_TEMP:
         service, data = "turn_on", {"color_temp_kelvin": command.color_temp_k}
     elif a is Action.SET_TEMPERATURE:
-        assert command.temperature_c is not None  # guaranteed by Command validation
-        service, data = (
-            "set_temperature",
-            {"temperature": from_celsius(command.temperature_c, temp_unit)},
-        )
+        service, data = "set_temperature", _setpoints(device, command, temp_unit)
     elif a is Action.SET_HVAC_MODE and domain == "climate":
         service, data = "set_hvac_mode", {"hvac_mode": command.hvac_mode}
     elif a is Action.SET_HVAC_MODE:

@@ -13,138 +13,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrations.homeassistant import sim_kinds
 from integrations.homeassistant.sim_model import Entity, ServiceError, State
 
+if TYPE_CHECKING:
+    from integrations.homeassistant.sim_registry import RegistryEditor
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-# Areas of the demo HA (id → name), as its area registry lists them.
-DEMO_AREAS = {
-    "pool": "Pool",
-    "garden": "Garden",
-    "bedroom": "Bedroom",
-    "hallway": "Hallway",
-    "garage": "Garage",
-}
-
-# Climate features HA advertises (ClimateEntityFeature): target temp, turn on/off.
-_CLIMATE_FEATURES = 1 | 128 | 256
-
-
-def demo_entities(garage_travel: float = 0.0) -> list[Entity]:
-    """The demo home's Home Assistant: pool, spa, blinds, alarm, thermostat, garage."""
-    return [
-        Entity(
-            "water_heater.pool_heater",
-            "heat_pump",
-            {
-                "friendly_name": "Pool heater",
-                "temperature": 82.0,
-                "current_temperature": 79.0,
-                "min_temp": 50.0,
-                "max_temp": 104.0,
-                "operation_mode": "heat_pump",
-                "operation_list": ["off", "heat_pump", "eco"],
-                "supported_features": 1 | 2,
-            },
-            device_id="dev_pool_heater",
-        ),
-        Entity(
-            "climate.spa",
-            "heat",
-            {
-                "friendly_name": "Spa",
-                "hvac_modes": ["off", "heat"],
-                "temperature": 100.0,
-                "current_temperature": 98.5,
-                "min_temp": 50.0,
-                "max_temp": 104.0,
-                "hvac_action": "heating",
-                "supported_features": _CLIMATE_FEATURES,
-            },
-            area_id="garden",
-        ),
-        Entity(
-            "climate.upstairs_thermostat",
-            "heat",
-            {
-                "friendly_name": "Upstairs thermostat",
-                "hvac_modes": ["off", "heat", "cool", "auto"],
-                "temperature": 69.0,
-                "current_temperature": 68.0,
-                "current_humidity": 41,
-                "min_temp": 45.0,
-                "max_temp": 95.0,
-                "hvac_action": "heating",
-                "supported_features": _CLIMATE_FEATURES,
-            },
-            area_id="bedroom",
-        ),
-        Entity(
-            "cover.bedroom_blinds",
-            "open",
-            {
-                "friendly_name": "Bedroom blinds",
-                "current_position": 100,
-                "device_class": "blind",
-                "supported_features": 1 | 2 | 4 | 8,
-            },
-            area_id="bedroom",
-        ),
-        Entity(
-            "cover.garage_door",
-            "closed",
-            {
-                "friendly_name": "Garage door",
-                "device_class": "garage",
-                "supported_features": 1 | 2 | 8,
-            },
-            area_id="garage",
-            travel_seconds=garage_travel,
-        ),
-        Entity(
-            "alarm_control_panel.alarm",
-            "disarmed",
-            {
-                "friendly_name": "Alarm",
-                "code_format": None,
-                "code_arm_required": False,
-                "supported_features": 1 | 2 | 4 | 32,
-            },
-            area_id="hallway",
-        ),
-        Entity(
-            "sensor.pool_temperature",
-            "79.0",
-            {
-                "friendly_name": "Pool temperature",
-                "unit_of_measurement": "°F",
-                "device_class": "temperature",
-                "state_class": "measurement",
-            },
-            device_id="dev_pool_heater",
-        ),
-        Entity(
-            "media_player.pool_speaker",
-            "idle",
-            {
-                "friendly_name": "Pool speaker",
-                "volume_level": 0.3,
-                "is_volume_muted": False,
-                "supported_features": 1 | 4 | 8 | 16 | 32 | 128 | 256 | 512 | 4096 | 16384,
-            },
-            area_id="pool",
-        ),
-    ]
-
-
-# The device registry: the pool heater's entities get their area from the device.
-DEMO_DEVICES = {"dev_pool_heater": {"name": "Pool controller", "area_id": "pool"}}
 
 
 @dataclass
@@ -156,7 +35,9 @@ class FakeHass:
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     alarm_code: str | None = None
     states: dict[str, State] = field(default_factory=dict)
-    on_change: list[Callable[[str, State | None, State], None]] = field(default_factory=list)
+    on_change: list[Callable[[str, State | None, State | None], None]] = field(default_factory=list)
+    # Other events (registry updates): (event_type, data).
+    on_event: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     moving: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     todo_items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -168,12 +49,16 @@ class FakeHass:
             )
 
     @classmethod
-    def demo(cls, alarm_code: str | None = None, garage_travel: float = 0.0) -> FakeHass:
-        """The demo home's HA (the garage door takes `garage_travel` s to move)."""
+    def demo(
+        cls, alarm_code: str | None = None, garage_travel: float = 0.0, lock_travel: float = 0.0
+    ) -> FakeHass:
+        """The demo home's HA (the garage door takes `garage_travel` s to move, locks
+        `lock_travel` s)."""
+        from integrations.homeassistant.sim_demo import DEMO_AREAS, DEMO_DEVICES, demo_entities
+
+        demo = [*demo_entities(garage_travel, lock_travel), *sim_kinds.kind_entities()]
         return cls(
-            entities={
-                e.entity_id: e for e in [*demo_entities(garage_travel), *sim_kinds.kind_entities()]
-            },
+            entities={e.entity_id: e for e in demo},
             todo_items=sim_kinds.initial_items(),
             areas=dict(DEMO_AREAS),
             devices=copy.deepcopy(DEMO_DEVICES),
@@ -213,6 +98,13 @@ class FakeHass:
 
     # -- registries -----------------------------------------------------------
 
+    @property
+    def registry(self) -> RegistryEditor:
+        """Edit the registries as the owner would in HA (events included)."""
+        from integrations.homeassistant.sim_registry import RegistryEditor
+
+        return RegistryEditor(self)
+
     def area_registry(self) -> list[dict[str, Any]]:
         """`config/area_registry/list` rows."""
         return [
@@ -241,9 +133,9 @@ class FakeHass:
                 "entity_id": e.entity_id,
                 "area_id": e.area_id,
                 "device_id": e.device_id,
-                "disabled_by": None,
+                "disabled_by": "user" if e.disabled else None,
                 "hidden_by": "user" if e.hidden else None,
-                "name": None,
+                "name": e.name,
                 "platform": "demo",
                 "unique_id": e.entity_id.replace(".", "_"),
             }
@@ -327,20 +219,51 @@ def _action(state: str, target: float | None, current: float | None) -> str:
 def _climate(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) -> None:
     attrs = hass._attrs(entity_id)
     state = hass.states[entity_id]["state"]
-    target = attrs.get("temperature")
+    changes: dict[str, Any] = {}
     if service == "set_temperature":
-        target = _temperature(hass, entity_id, data)
+        changes = _setpoints(hass, entity_id, data)
         state = data.get("hvac_mode", state)
     elif service == "set_hvac_mode":
         state = data.get("hvac_mode", "")
     elif service == "turn_on":
-        state = "heat"
+        state = next((m for m in attrs.get("hvac_modes", ()) if m != "off"), "heat")
     elif service == "turn_off":
         state = "off"
     if state not in attrs.get("hvac_modes", ()):
-        raise ServiceError("home_assistant_error", f"HVAC mode {state} is not valid.")
+        valid = ", ".join(attrs.get("hvac_modes", ()))
+        raise ServiceError(
+            "service_validation_error",
+            f"HVAC mode {state} is not valid. Valid HVAC modes are: {valid}",
+        )
+    target = changes.get("temperature", attrs.get("temperature"))
     action = _action(state, target, attrs.get("current_temperature"))
-    hass.set_state(entity_id, state, temperature=target, hvac_action=action)
+    hass.set_state(entity_id, state, **changes, hvac_action=action)
+
+
+def _setpoints(hass: FakeHass, entity_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """set_temperature's setpoints, refused as HA refuses them (feature and range checks)."""
+    attrs = hass._attrs(entity_id)
+    features = int(attrs.get("supported_features") or 0)
+    ranged = "target_temp_low" in data or "target_temp_high" in data
+    if "temperature" in data and not features & 1:
+        raise ServiceError(
+            "service_validation_error",
+            "Set temperature action was used with the target temperature parameter "
+            "but the entity does not support it",
+        )
+    if ranged and not features & 2:
+        raise ServiceError(
+            "service_validation_error",
+            "Set temperature action was used with the target temperature low/high parameter "
+            "but the entity does not support it",
+        )
+    if ranged:
+        if "target_temp_low" not in data or "target_temp_high" not in data:
+            raise ServiceError("invalid_format", "must contain at least one of temperature.")
+        low = _temperature(hass, entity_id, {"temperature": data["target_temp_low"]})
+        high = _temperature(hass, entity_id, {"temperature": data["target_temp_high"]})
+        return {"target_temp_low": low, "target_temp_high": high}
+    return {"temperature": _temperature(hass, entity_id, data)}
 
 
 def _water_heater(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) -> None:
@@ -432,10 +355,49 @@ def _fan(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) -> 
 
 
 def _lock(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) -> None:
-    hass.set_state(entity_id, "locked" if service == "lock" else "unlocked")
+    """Lock or unlock, through locking/unlocking when the lock takes time; some jam."""
+    entity = hass.entities.get(entity_id)
+    final = "locked" if service == "lock" else "unlocked"
+    if service == "lock" and entity is not None and entity.jams:
+        final = "jammed"
+    travel = entity.travel_seconds if entity is not None else 0.0
+    if travel <= 0:
+        hass.set_state(entity_id, final)
+        return
+    hass.set_state(entity_id, "locking" if service == "lock" else "unlocking")
+    timer = hass.moving.pop(entity_id, None)
+    if timer is not None:
+        timer.cancel()
+
+    def arrive() -> None:
+        hass.moving.pop(entity_id, None)
+        hass.set_state(entity_id, final)
+
+    hass.moving[entity_id] = asyncio.get_running_loop().call_later(travel, arrive)
+
+
+# The media_player feature bit each service needs (MediaPlayerEntityFeature).
+_MEDIA_NEEDS = {
+    "media_pause": 1,
+    "volume_set": 4,
+    "volume_mute": 8,
+    "media_previous_track": 16,
+    "media_next_track": 32,
+    "turn_on": 128,
+    "turn_off": 256,
+    "play_media": 512,
+    "media_stop": 4096,
+    "media_play": 16384,
+}
 
 
 def _media(hass: FakeHass, entity_id: str, service: str, data: dict[str, Any]) -> None:
+    features = int(hass._attrs(entity_id).get("supported_features") or 0)
+    if not features & _MEDIA_NEEDS.get(service, 0) and service in _MEDIA_NEEDS:
+        raise ServiceError(
+            "home_assistant_error",
+            f"Entity {entity_id} does not support action media_player.{service}",
+        )
     if service == "volume_set":
         hass.set_state(entity_id, volume_level=float(data.get("volume_level", 0)))
     elif service == "volume_mute":

@@ -32,3 +32,6 @@ class Entity:
     # Seconds a cover takes to move (it reports opening/closing meanwhile); 0 = instant.
     travel_seconds: float = 0.0
     hidden: bool = False  # hidden by the user in HA's entity settings
+    disabled: bool = False  # disabled by the user (no state while disabled)
+    jams: bool = False  # a lock that ends up jammed whenever it is locked
+    name: str | None = None  # the name the owner gave it in HA's entity settings

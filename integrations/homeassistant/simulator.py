@@ -15,6 +15,7 @@ import json
 import logging
 import socket
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -51,10 +52,12 @@ class HomeAssistantSimulator:
         self.accepting = True
         self.sockets: set[web.WebSocketResponse] = set()
         self.connections = 0
-        self._subscribers: dict[web.WebSocketResponse, set[int]] = {}
+        # Per socket: subscription id → the event type it wants (None: every event).
+        self._subscribers: dict[web.WebSocketResponse, dict[int, str | None]] = {}
         self._outboxes: dict[web.WebSocketResponse, asyncio.Queue[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
         self.hass.on_change.append(self._state_changed)
+        self.hass.on_event.append(self._fire)
 
     @property
     def url(self) -> str:
@@ -211,7 +214,7 @@ class HomeAssistantSimulator:
             return ws
         await ws.send_json({"type": "auth_ok", "ha_version": HA_VERSION})
         self.sockets.add(ws)
-        self._subscribers[ws] = set()
+        self._subscribers[ws] = {}
         # One ordered outbox per socket: events queued by a service call go out
         # before that call's result, as HA sends them.
         outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -266,15 +269,14 @@ class HomeAssistantSimulator:
         if kind == "config/entity_registry/list":
             return _result(msg_id, hass.entity_registry())
         if kind == "subscribe_events":
-            if msg.get("event_type") not in (None, "state_changed"):
-                return _result(msg_id, None)  # only state_changed is ever fired here
-            self._subscribers.setdefault(ws, set()).add(msg_id)
+            event_type = msg.get("event_type")
+            self._subscribers.setdefault(ws, {})[msg_id] = str(event_type) if event_type else None
             return _result(msg_id, None)
         if kind == "unsubscribe_events":
-            subs = self._subscribers.get(ws, set())
+            subs = self._subscribers.get(ws, {})
             if msg.get("subscription") not in subs:
                 return _error(msg_id, "not_found", "Subscription not found.")
-            subs.discard(msg["subscription"])
+            subs.pop(msg["subscription"])
             return _result(msg_id, None)
         if kind == "call_service":
             response: dict[str, Any] | None = {} if msg.get("return_response") else None
@@ -295,18 +297,29 @@ class HomeAssistantSimulator:
             return _result(msg_id, result)
         return _error(msg_id, "unknown_command", "Unknown command.")
 
-    def _state_changed(self, entity_id: str, old: State | None, new: State) -> None:
+    def _state_changed(self, entity_id: str, old: State | None, new: State | None) -> None:
+        """state_changed (new_state None when the entity went away)."""
+        data = {"entity_id": entity_id, "old_state": old, "new_state": new}
+        self._fire("state_changed", data, (new or old or {}).get("context"))
+
+    def _fire(
+        self, event_type: str, data: dict[str, Any], context: dict[str, Any] | None = None
+    ) -> None:
+        """Send an event to every subscription that wants it, as HA frames it."""
         for ws, subs in list(self._subscribers.items()):
-            for sub_id in subs:
+            for sub_id, wanted in subs.items():
+                if wanted not in (None, event_type):
+                    continue
                 frame = {
                     "id": sub_id,
                     "type": "event",
                     "event": {
-                        "event_type": "state_changed",
-                        "data": {"entity_id": entity_id, "old_state": old, "new_state": new},
+                        "event_type": event_type,
+                        "data": data,
                         "origin": "LOCAL",
-                        "time_fired": new["last_updated"],
-                        "context": new["context"],
+                        "time_fired": datetime.now(UTC).isoformat(),
+                        "context": context
+                        or {"id": uuid.uuid4().hex, "parent_id": None, "user_id": None},
                     },
                 }
                 outbox = self._outboxes.get(ws)

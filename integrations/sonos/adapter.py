@@ -49,7 +49,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FEATURES = frozenset(
-    {Feature.PLAYBACK, Feature.VOLUME, Feature.MUTE, Feature.PLAY_MEDIA, Feature.GROUPING}
+    {
+        Feature.PLAYBACK,
+        Feature.TRACKS,
+        Feature.VOLUME,
+        Feature.MUTE,
+        Feature.PLAY_MEDIA,
+        Feature.GROUPING,
+    }
 )
 SERVICES = ("avTransport", "renderingControl", "zoneGroupTopology", "contentDirectory")
 

@@ -24,7 +24,9 @@ FEATURES: dict[Kind, frozenset[Feature]] = {
     Kind.COVER: frozenset({Feature.OPEN_CLOSE, Feature.POSITION}),
     Kind.LOCK: frozenset({Feature.LOCK}),
     Kind.ALARM: frozenset({Feature.ALARM}),
-    Kind.SPEAKER: frozenset({Feature.PLAYBACK, Feature.VOLUME, Feature.MUTE, Feature.PLAY_MEDIA}),
+    Kind.SPEAKER: frozenset(
+        {Feature.PLAYBACK, Feature.TRACKS, Feature.VOLUME, Feature.MUTE, Feature.PLAY_MEDIA}
+    ),
     Kind.VACUUM: frozenset({Feature.CLEAN, Feature.PAUSE, Feature.RETURN_HOME}),
     Kind.VALVE: frozenset({Feature.OPEN_CLOSE, Feature.POSITION}),
 }

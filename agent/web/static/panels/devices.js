@@ -20,6 +20,8 @@ const rgbOf = (hexValue) => [1, 3, 5].map((i) => parseInt(hexValue.slice(i, i + 
 async function send(device, command, tile) {
   tile.querySelector(".error")?.remove();
   const { status, data } = await api("POST", `/api/devices/${encodeURIComponent(device.id)}/commands`, command);
+  // The state may have changed (and the tile been redrawn) before the answer came.
+  tile = tiles.get(device.id) || tile;
   if (status === 409 && data.confirmation) {
     showConfirm(tile, data.confirmation);
   } else if (status >= 400) {
@@ -56,6 +58,7 @@ function summary(device) {
       break;
     case "climate":
       if (s.current_temperature_c !== undefined) parts.push(`now ${fmtTemp(s.current_temperature_c)}`);
+      if (s.target_low_c !== undefined && s.target_high_c !== undefined) parts.push(`${fmtTemp(s.target_low_c)}–${fmtTemp(s.target_high_c)}`);
       if (s.hvac_action) parts.push(s.hvac_action);
       break;
     case "vacuum":
@@ -66,7 +69,7 @@ function summary(device) {
       if (s.position !== undefined) parts.push(s.position === 0 ? "closed" : s.position === 100 ? "open" : `${s.position}% open`);
       if (s.moving && s.moving !== "stopped") parts.push(s.moving);
       break;
-    case "lock": parts.push(s.locked === undefined ? (s.lock_state || "?") : s.locked ? "locked" : "UNLOCKED"); break;
+    case "lock": parts.push(s.locked === undefined ? (s.lock_state || "?").toUpperCase() : s.locked ? "locked" : "UNLOCKED"); break;
     case "alarm": parts.push((s.alarm_state || "?").replace("_", " ")); break;
     case "speaker":
       parts.push(s.playback || "idle");
@@ -105,19 +108,28 @@ function controls(device, tile) {
       disabled: !device.available, onchange: (e) => cmd({ action: "set_color", color: rgbOf(e.target.value) }),
     }));
   }
-  if (has(device, "target_temperature")) {
-    const target = s.target_temperature_c;
-    const step = units === "imperial" ? 1 : 0.5;
-    const shown = target === undefined ? null : toDisplay(target);
-    const set = (delta) => cmd({ action: "set_temperature", temperature_c: Math.round(fromDisplay(Math.round(shown / step) * step + delta) * 10) / 10 });
+  const step = units === "imperial" ? 1 : 0.5;
+  // One −/setpoint/+ stepper sending `field` (°C) for the value shown.
+  const stepper = (field, valueC, label, title) => {
+    const shown = valueC === undefined || valueC === null ? null : toDisplay(valueC);
+    const set = (delta) => cmd({ action: "set_temperature", [field]: Math.round(fromDisplay(Math.round(shown / step) * step + delta) * 10) / 10 });
     // One unbreakable group: "+" never wraps away from its setpoint.
-    out.push(el("span", { class: "stepper" },
-      el("button", { "aria-label": "cooler", disabled: shown === null || !device.available, onclick: () => set(-step) }, "−"),
-      el("span", { class: "setpoint", title: "target" }, shown === null ? "–" : `${shown.toFixed(units === "imperial" ? 0 : 1)}${deg()}`),
-      el("button", { "aria-label": "warmer", disabled: shown === null || !device.available, onclick: () => set(step) }, "+")));
+    return el("span", { class: "stepper" },
+      el("button", { "aria-label": label ? `${label} cooler` : "cooler", disabled: shown === null || !device.available, onclick: () => set(-step) }, "−"),
+      el("span", { class: "setpoint", title }, shown === null ? "–" : `${title === "target" ? "" : title + " "}${shown.toFixed(units === "imperial" ? 0 : 1)}${deg()}`),
+      el("button", { "aria-label": label ? `${label} warmer` : "warmer", disabled: shown === null || !device.available, onclick: () => set(step) }, "+"));
+  };
+  // A thermostat holding a heat/cool range shows both ends; otherwise its one setpoint.
+  const ranged = has(device, "target_temperature_range") && s.target_low_c !== undefined
+    && (!has(device, "target_temperature") || ["heat_cool", "auto"].includes(s.hvac_mode));
+  if (ranged) {
+    out.push(stepper("target_low_c", s.target_low_c, "heat to", "heat"),
+      stepper("target_high_c", s.target_high_c, "cool to", "cool"));
+  } else if (has(device, "target_temperature")) {
+    out.push(stepper("temperature_c", s.target_temperature_c, null, "target"));
   }
   if (has(device, "hvac_mode")) {
-    const modes = device.info.hvac_modes || ["off", "heat", "cool", "auto"];
+    const modes = device.hvac_modes || device.info.hvac_modes || ["off", "heat", "cool", "auto"];
     const select = el("select", { "aria-label": `${device.name} mode`, disabled: !device.available,
       onchange: (e) => cmd({ action: "set_hvac_mode", hvac_mode: e.target.value }) },
       modes.map((m) => el("option", { value: m, selected: m === s.hvac_mode }, m)));
@@ -156,6 +168,8 @@ function controls(device, tile) {
     const playing = s.playback === "playing";
     out.push(el("button", { "aria-label": playing ? "pause" : "play", disabled: !device.available,
       onclick: () => cmd({ action: playing ? "pause" : "play" }) }, playing ? "Pause" : "Play"));
+  }
+  if (has(device, "tracks")) {
     out.push(el("button", { "aria-label": "next", disabled: !device.available, onclick: () => cmd({ action: "next" }) }, "Next"));
   }
   if (has(device, "volume")) {
