@@ -28,6 +28,13 @@ ABBREVIATIONS = {
     "temp_cmd_t": "temperature_command_topic",
     "temp_stat_t": "temperature_state_topic",
     "curr_temp_t": "current_temperature_topic",
+    "temp_lo_cmd_t": "temperature_low_command_topic",
+    "temp_lo_stat_t": "temperature_low_state_topic",
+    "temp_hi_cmd_t": "temperature_high_command_topic",
+    "temp_hi_stat_t": "temperature_high_state_topic",
+    "stat_jam": "state_jammed",
+    "stat_locking": "state_locking",
+    "stat_unlocking": "state_unlocking",
     "mode_cmd_t": "mode_command_topic",
     "mode_stat_t": "mode_state_topic",
     "pl_avail": "payload_available",
@@ -127,7 +134,14 @@ def parse(topic_suffix: str, payload: bytes) -> HaEntity | None:
     elif component == "lock":
         features.add(Feature.LOCK)
     elif component == "climate":
-        features.add(Feature.TARGET_TEMPERATURE)
+        if config.get("temperature_command_topic") or not config.get(
+            "temperature_low_command_topic"
+        ):
+            features.add(Feature.TARGET_TEMPERATURE)
+        if config.get("temperature_low_command_topic") and config.get(
+            "temperature_high_command_topic"
+        ):
+            features.add(Feature.TARGET_TEMPERATURE_RANGE)
         if config.get("mode_command_topic"):
             features.add(Feature.HVAC_MODE)
         device_class = device_class or "thermostat"
@@ -145,6 +159,9 @@ def parse(topic_suffix: str, payload: bytes) -> HaEntity | None:
             "model": device_info.get("model"),
             "manufacturer": device_info.get("manufacturer"),
         },
+        hvac_modes=tuple(str(m) for m in config.get("modes") or ())
+        if component == "climate"
+        else (),
     )
     entity = HaEntity(component, unique_id, config, device)
     for key in (
@@ -153,6 +170,8 @@ def parse(topic_suffix: str, payload: bytes) -> HaEntity | None:
         "position_topic",
         "temperature_state_topic",
         "current_temperature_topic",
+        "temperature_low_state_topic",
+        "temperature_high_state_topic",
         "mode_state_topic",
     ):
         if config.get(key):
@@ -223,13 +242,25 @@ def parse_state(entity: HaEntity, topic: str, payload: bytes, old: DeviceState) 
         elif str(value) in ("open", "closed", "opening", "closing"):
             changes["moving"] = str(value) if str(value).endswith("ing") else "stopped"
     elif entity.component == "lock":
-        locked = str(value) == entity.get("state_locked", "LOCKED")
+        states = {
+            str(entity.get("state_locked", "LOCKED")): ("locked", True),
+            str(entity.get("state_unlocked", "UNLOCKED")): ("unlocked", False),
+            str(entity.get("state_jammed", "JAMMED")): ("jammed", None),
+            str(entity.get("state_locking", "LOCKING")): ("locking", None),
+            str(entity.get("state_unlocking", "UNLOCKING")): ("unlocking", None),
+        }
+        # Anything else (an unknown payload) reads as unlocked, as before.
+        lock_state, locked = states.get(str(value), ("unlocked", False))
+        changes["lock_state"] = lock_state
         changes["locked"] = locked
-        changes["lock_state"] = "locked" if locked else "unlocked"
+        if locked is None:
+            return old.merged(locked=None, lock_state=lock_state)
     elif entity.component == "climate":
         key = {
             "temperature_state_topic": "target_temperature_c",
             "current_temperature_topic": "current_temperature_c",
+            "temperature_low_state_topic": "target_low_c",
+            "temperature_high_state_topic": "target_high_c",
         }.get(role or "")
         if key:
             changes[key] = float(value)
@@ -275,8 +306,14 @@ def command_messages(entity: HaEntity, command: Command) -> list[tuple[str, str]
     if action in (Action.LOCK, Action.UNLOCK):
         key = "payload_lock" if action == Action.LOCK else "payload_unlock"
         return [(cfg["command_topic"], str(cfg.get(key, action.value.upper())))]
-    if action == Action.SET_TEMPERATURE:
+    if action == Action.SET_TEMPERATURE and command.temperature_c is not None:
         return [(cfg["temperature_command_topic"], str(command.temperature_c))]
+    if action == Action.SET_TEMPERATURE:  # a range: each end on its own topic
+        ends = (
+            ("temperature_low_command_topic", command.target_low_c),
+            ("temperature_high_command_topic", command.target_high_c),
+        )
+        return [(cfg[key], str(value)) for key, value in ends if value is not None]
     if action == Action.SET_HVAC_MODE:
         return [(cfg["mode_command_topic"], str(command.hvac_mode))]
     raise ValueError(f"{entity.component} cannot {action.value}")

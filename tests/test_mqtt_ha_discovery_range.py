@@ -1,0 +1,57 @@
+"""HA MQTT-discovery thermostats with a heat/cool range, and locks that jam: parsed
+from discovery payloads shaped as HA documents them (abbreviated keys included)."""
+
+from __future__ import annotations
+
+import json
+
+from agent.devices import Action, Command, DeviceState, Feature
+from integrations.mqtt.ha_discovery import command_messages, parse, parse_state
+
+
+def test_range_thermostat_from_discovery() -> None:
+    """Low/high topics make a range thermostat; modes are declared; commands hit each end."""
+    config = {
+        "name": "Basement thermostat",
+        "uniq_id": "bsmt_tstat",
+        "~": "hvac/bsmt",
+        "modes": ["off", "heat", "cool", "heat_cool"],
+        "mode_cmd_t": "~/mode/set",
+        "mode_stat_t": "~/mode",
+        "temp_lo_cmd_t": "~/low/set",
+        "temp_lo_stat_t": "~/low",
+        "temp_hi_cmd_t": "~/high/set",
+        "temp_hi_stat_t": "~/high",
+        "curr_temp_t": "~/current",
+    }
+    entity = parse("climate/bsmt_tstat/config", json.dumps(config).encode())
+    assert entity is not None
+    device = entity.device
+    assert Feature.TARGET_TEMPERATURE_RANGE in device.features
+    assert Feature.TARGET_TEMPERATURE not in device.features
+    assert device.hvac_modes == ("off", "heat", "cool", "heat_cool")
+    state = parse_state(entity, "hvac/bsmt/low", b"19.5", DeviceState())
+    state = parse_state(entity, "hvac/bsmt/high", b"24", state)
+    assert (state.target_low_c, state.target_high_c) == (19.5, 24.0)
+    command = Command(action=Action.SET_TEMPERATURE, target_low_c=20, target_high_c=25)
+    assert command_messages(entity, command) == [
+        ("hvac/bsmt/low/set", "20.0"),
+        ("hvac/bsmt/high/set", "25.0"),
+    ]
+    assert (
+        device.with_state(state).refusal(Command(action=Action.SET_HVAC_MODE, hvac_mode="dry"))
+        == "Basement thermostat has no dry mode (it has off, heat, cool, heat/cool)."
+    )
+
+
+def test_lock_states_jammed_and_locking() -> None:
+    """JAMMED and LOCKING are neither locked nor unlocked."""
+    config = {"name": "Gate", "uniq_id": "gate", "cmd_t": "gate/set", "stat_t": "gate/state"}
+    entity = parse("lock/gate/config", json.dumps(config).encode())
+    assert entity is not None
+    state = parse_state(entity, "gate/state", b"LOCKED", DeviceState())
+    assert (state.locked, state.lock_state) == (True, "locked")
+    state = parse_state(entity, "gate/state", b"JAMMED", state)
+    assert (state.locked, state.lock_state) == (None, "jammed")
+    state = parse_state(entity, "gate/state", b"LOCKING", state)
+    assert state.lock_state == "locking" and not state.satisfies(Command(action=Action.LOCK))
