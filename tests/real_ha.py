@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.simulation import free_port
+from agent.demo.simulation import free_port
 
 CONFIG = """\
 homeassistant:
