@@ -31,7 +31,7 @@ async def test_range_thermostat_has_heat_and_cool_steppers_and_a_jam_shows(
         page = await browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))
-        await page.goto(f"{daemon.url}?token={daemon.rt.token}")
+        await page.goto(daemon.login_url())
         tile = page.locator('.tile[data-id="homeassistant:climate.ecobee"]')
         await tile.wait_for(timeout=10_000)
         assert "70°F–75°F" in await tile.locator(".state").inner_text()

@@ -8,16 +8,32 @@ also rewrites the entity's state with its new friendly name, as HA does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from integrations.homeassistant.sim_entities import FakeHass
+from integrations.homeassistant.sim_model import Entity, State
+
+
+class Hass(Protocol):
+    """What the edits need of the fake (`sim_entities.FakeHass`, typed here so this
+    module does not import it back)."""
+
+    entities: dict[str, Entity]
+    states: dict[str, State]
+    devices: dict[str, dict[str, Any]]
+    areas: dict[str, str]
+    on_change: list[Callable[[str, State | None, State | None], None]]
+    on_event: list[Callable[[str, dict[str, Any]], None]]
+
+    def set_state(self, entity_id: str, state: str | None = None, **attributes: Any) -> State:
+        """Change an entity's state and attributes; returns the new state object."""
+        ...
 
 
 class RegistryEditor:
     """The owner's edits in HA's settings pages (`hass.registry.rename_entity(...)`)."""
 
-    def __init__(self, hass: FakeHass) -> None:
+    def __init__(self, hass: Hass) -> None:
         self.hass = hass
 
     def _fire(self, event_type: str, data: dict[str, Any]) -> None:
