@@ -13,12 +13,22 @@ instead, and the wanted position is published as the command.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from agent.devices import Action, Command, Feature
 
-if TYPE_CHECKING:
-    from integrations.mqtt.ha_discovery import HaEntity
+
+class HaEntity(Protocol):
+    """What these helpers read of a discovered entity (`ha_discovery.HaEntity`, whose module
+    calls them: typed here so this module does not import it back)."""
+
+    component: str
+    config: dict[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A config value (abbreviations already expanded)."""
+        ...
+
 
 COMPONENTS = frozenset({"vacuum", "valve"})
 ABBREVIATIONS = {
