@@ -195,7 +195,7 @@ def main() -> int:
     if unlabelled:
         motion_real.clips_table(unlabelled, detectors, min(args.detect_fps))
     if args.cdnet is not None:
-        timing = [seq.frame(i) for i in range(seq.first, min(seq.last, seq.first + 300) + 1)]
+        timing = [seq.frame(i) for i in range(seq.first, min(seq.last, seq.first + 640) + 1)]
         reference = "frigate" if "frigate" in detectors else "KNN"
         motion_real.timing_table(timing, detectors, args.runs, reference)
     return 0

@@ -73,6 +73,9 @@ def configured_addresses(config: Config, kind: str) -> set[str]:
         out |= {f"{url.hostname}:{url.port or 8123}"}
     elif kind == "mqtt" and config.mqtt:
         out |= {f"{config.mqtt.host}:{config.mqtt.port}"}
+    elif kind == "frigate" and config.frigate:
+        url = urlparse(config.frigate.url)
+        out |= {f"{url.hostname}:{url.port or 5000}"}
     return out
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from agent.demo.simulation import free_port
 from integrations.frigate.messages import TrackedObject, label_of
 from integrations.frigate.simulator import FakeFrigate
 from integrations.telegram.simulator import TelegramFake
@@ -177,3 +178,17 @@ def test_tracked_objects_read_as_homeclaw_labels_and_titles() -> None:
         "vehicle",
         "motion",
     ]
+
+
+async def test_discovery_finds_frigate_and_writes_its_config(frigate: FakeFrigate) -> None:
+    from integrations.frigate.discovery import probe
+
+    # Nothing answers on a free port; the simulator does, with its cameras and broker.
+    closed = free_port()
+    found = await probe([("127.0.0.1", closed), ("127.0.0.1", frigate.port)])
+    (device,) = found
+    assert device.kind == "frigate" and device.name.startswith("Frigate 0.16")
+    snippet = device.config_snippet["frigate"]
+    assert snippet["url"] == frigate.url and snippet["cameras"] == ["front_door", "garage"]
+    assert snippet["mqtt"]["port"] == frigate.mqtt[1]
+    assert snippet["mqtt"]["topic_prefix"] == frigate.topic_prefix

@@ -29,6 +29,7 @@ KIND_NAMES = {
     "shelly": "Shelly",
     "homeassistant": "Home Assistant",
     "mqtt": "MQTT broker",
+    "frigate": "Frigate NVR",
     "googlecast": "Google Cast",
     "homekit": "HomeKit",
 }
