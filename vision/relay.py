@@ -75,6 +75,8 @@ class EventRelay:
         event = CameraEvent(camera.name, started=started, id=event_id, extra=dict(facts or {}))
         event.last_motion = time.time()
         relayed = self.open[event_id] = RelayedEvent(event, description, facts=dict(facts or {}))
+        while len(self.open) > 500:  # ends that never came (the other system restarted)
+            self.open.pop(next(iter(self.open)))
         self.events.record(event)
         self.events.describe(event.id, description)
         self._notice(event.id, "started")
