@@ -22,6 +22,7 @@ from aiohttp import web
 
 from agent.bus import Notice
 from integrations.discovery_scan import DiscoveredDevice, ha_urls, scan
+from integrations.frigate import discovery as frigate_discovery
 
 if TYPE_CHECKING:
     from agent.brain.tools import ToolContext
@@ -208,6 +209,7 @@ class Discovery:
             found = await scan(
                 self.config.interfaces or None, self.config.scan_seconds, ssdp=self.config.ssdp
             )
+            found = await frigate_discovery.beside(found, lan=not self.config.interfaces)
             self.last, self.last_scan = found, time.time()
             for device in found:
                 await self._process(device)

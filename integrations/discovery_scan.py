@@ -391,15 +391,6 @@ async def scan(
     merged: dict[tuple[str, str, str], DiscoveredDevice] = {}
     for device in results[1] + results[0]:
         merged[(device.kind, device.unique_id.lower(), device.host)] = device
-    # Frigate advertises nothing: ask its API port where it usually lives, beside the
-    # broker or Home Assistant, or under its Docker name (on the LAN only, not in tests).
-    from integrations.frigate.discovery import PORT, probe
-
-    hosts = {d.host for d in merged.values() if d.kind in ("mqtt", "homeassistant")}
-    if interfaces is None:
-        hosts |= {"frigate", "127.0.0.1"}
-    for device in await probe((host, PORT) for host in sorted(hosts)):
-        merged[(device.kind, device.unique_id.lower(), device.host)] = device
     log.info("discovery: %d found in %.1fs", len(merged), time.monotonic() - started)
     return sorted(merged.values(), key=lambda d: (d.kind, d.name.lower()))
 

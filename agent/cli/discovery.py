@@ -122,7 +122,13 @@ def _discover(args: argparse.Namespace) -> int:
     try:
         import asyncio  # not at the top: `ask` and `devices` start quicker
 
-        found = asyncio.run(scan(interfaces, seconds, ssdp=config.discovery.ssdp))
+        async def everything() -> list[Any]:
+            from integrations.frigate.discovery import beside
+
+            found = await scan(interfaces, seconds, ssdp=config.discovery.ssdp)
+            return await beside(found, lan=not interfaces)
+
+        found = asyncio.run(everything())
     except OSError as err:
         print(f"homeclaw: cannot search on {interfaces or 'all interfaces'}: {err}")
         return 1

@@ -63,3 +63,21 @@ async def probe(
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
         found = await asyncio.gather(*(_ask(session, h, p) for h, p in unique))
     return [f for f in found if f is not None]
+
+
+async def beside(found: list[DiscoveredDevice], lan: bool) -> list[DiscoveredDevice]:
+    """The scan's findings plus any Frigate answering beside a broker or Home Assistant.
+
+    On the LAN (`lan`: no interfaces were pinned, as tests pin loopback) also
+    under its Docker name and on this machine.
+    """
+    hosts = {d.host for d in found if d.kind in ("mqtt", "homeassistant")}
+    if lan:
+        hosts |= {"frigate", "127.0.0.1"}
+    known = {(d.kind, d.host, d.port) for d in found}
+    extra = [
+        d
+        for d in await probe((host, PORT) for host in sorted(hosts))
+        if (d.kind, d.host, d.port) not in known
+    ]
+    return sorted([*found, *extra], key=lambda d: (d.kind, d.name.lower()))
