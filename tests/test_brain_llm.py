@@ -405,3 +405,16 @@ async def test_llm_garage_door_needs_a_code(house: tuple[Runtime, Brain], llm: F
     assert code not in llm.request_text(-1)
     reply = await brain.handle(message(f"YES {code}"), OWNER)
     assert rt.home.get("ha:garage_door").state.position == 100
+
+
+async def test_the_model_hears_which_room_it_was_said_in(
+    house: tuple[Runtime, Brain], llm: FakeLLM
+) -> None:
+    """A message from a room reaches the LLM with the room, so "the lights" can mean its."""
+    _, brain = house
+    llm.script("Which lights?")
+    msg = InboundMessage(
+        channel="cli", sender="owner", text="make it cosy", msg_id="m1", area="kitchen"
+    )
+    await brain.handle(msg, OWNER)
+    assert last_user_text(llm.requests[-1]) == "[in the Kitchen] make it cosy"

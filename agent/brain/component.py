@@ -230,8 +230,10 @@ class Brain:
                 return refusal
             if self.rt.config.home.language == "en" and not untrusted:
                 ctx.extras["owner_text"] = msg.text
+            # The model hears where it was said, so "the lights" can mean that room's.
+            said = f"[in the {self.rt.home.area_name(area)}] {msg.text}" if area else msg.text
             try:
-                return await self.loop.run(conversation, msg.text, ctx)
+                return await self.loop.run(conversation, said, ctx)
             except LLMError as err:
                 log.warning("LLM turn failed: %s", err)
                 if not self.config.prefer_local:

@@ -114,6 +114,7 @@ def _volume(step: str) -> list[dict[str, Any]]:
                 f"<turn> {way} [<the>] ({MUSIC}|volume) {BIT} {WHERE}",
                 f"[make it] {BIT} {feel} [<in> [<the>] {{area}}]",
                 f"<turn> [<the>] {{area}} {MUSIC} {way} {BIT}",
+                f"{'raise' if step == 'up' else 'lower'} [<the>] volume {BIT} {WHERE}",
             ],
             {"volume_step": way},
         ),
@@ -152,6 +153,7 @@ def _on_off(on: bool) -> list[dict[str, Any]]:
             ],
             {"domain": "light"},
         ),
+        _group([f"{verb} [<all>] [<the>] <light> <in> [<the>] {{area}}"], {"domain": "light"}),
         _group(
             [
                 f"{lock} [<the>] {{area}} (lock|door|deadbolt)[s]",
@@ -188,6 +190,14 @@ EXTRA: dict[str, list[dict[str, Any]]] = {
                 f"<set> [<the>] {HEAT} <in> [<the>] {{area}} to {DEGREES}",
             ],
             {"domain": "climate"},
+        ),
+        _group(
+            [
+                f"<turn> [<the>] {{name}} (up|down) to {DEGREES}",
+                f"put [<the>] {{name}} (on|to|at) {DEGREES}",
+            ],
+            None,
+            ["climate"],
         ),
         *_heat("up"),
         *_heat("down"),
