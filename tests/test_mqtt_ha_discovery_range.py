@@ -55,3 +55,53 @@ def test_lock_states_jammed_and_locking() -> None:
     assert (state.locked, state.lock_state) == (None, "jammed")
     state = parse_state(entity, "gate/state", b"LOCKING", state)
     assert state.lock_state == "locking" and not state.satisfies(Command(action=Action.LOCK))
+
+
+def test_zigbee2mqtt_thermostat_with_heating_and_cooling_setpoints() -> None:
+    """A zigbee2mqtt climate exposing both setpoints is a range thermostat in auto mode."""
+    from agent.brain.climate import holds_range, setpoint_command
+    from integrations.mqtt.zigbee2mqtt import describe, parse_state, set_payload, to_device
+
+    entry = {
+        "ieee_address": "0x00124b00000000aa",
+        "friendly_name": "hallway/Heat pump",
+        "type": "Router",
+        "definition": {
+            "model": "TS-HP",
+            "vendor": "Sim",
+            "exposes": [
+                {
+                    "type": "climate",
+                    "features": [
+                        {
+                            "name": "occupied_heating_setpoint",
+                            "property": "occupied_heating_setpoint",
+                        },
+                        {
+                            "name": "occupied_cooling_setpoint",
+                            "property": "occupied_cooling_setpoint",
+                        },
+                        {"name": "local_temperature", "property": "local_temperature"},
+                        {"name": "system_mode", "values": ["off", "heat", "cool", "auto"]},
+                    ],
+                }
+            ],
+        },
+    }
+    meta = describe(entry)
+    assert meta is not None
+    state = parse_state(
+        meta,
+        {"occupied_heating_setpoint": 20, "occupied_cooling_setpoint": 24, "system_mode": "auto"},
+        DeviceState(),
+    )
+    device = to_device(entry, meta).with_state(state)
+    assert {Feature.TARGET_TEMPERATURE, Feature.TARGET_TEMPERATURE_RANGE} <= device.features
+    assert device.hvac_modes == ("off", "heat", "cool", "auto")
+    assert (state.target_low_c, state.target_high_c) == (20.0, 24.0)
+    assert holds_range(device)  # auto with a range: "set it to 72 °F" moves the range
+    command = setpoint_command(device, 72, "imperial")
+    assert set_payload(meta, command) == {
+        "occupied_heating_setpoint": command.target_low_c,
+        "occupied_cooling_setpoint": command.target_high_c,
+    }

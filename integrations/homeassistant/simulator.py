@@ -352,8 +352,9 @@ def _error(msg_id: Any, code: str, message: str) -> dict[str, Any]:
 
 async def demo(ctx: DemoContext) -> DemoPart:
     """Start the demo home's Home Assistant and point the bridge at it."""
-    # The garage door takes a few seconds, as a real one does (opening → open).
-    sim = await HomeAssistantSimulator(FakeHass.demo(garage_travel=4.0)).start()
+    # The garage door takes a few seconds, as a real one does (opening → open); locks
+    # a second and a half (the shed door then jams).
+    sim = await HomeAssistantSimulator(FakeHass.demo(garage_travel=4.0, lock_travel=1.5)).start()
     return DemoPart(
         name="homeassistant",
         config={"homeassistant": {"url": sim.url, "token": sim.token}},

@@ -36,6 +36,8 @@ class Z2mDevice:
     features: set[Feature] = field(default_factory=set)
     brightness_max: int = 254
     setpoint_property: str = "occupied_heating_setpoint"
+    # With a cooling setpoint too, the two are a heat/cool range (in auto mode).
+    cooling_property: str | None = None
     hvac_modes: list[str] = field(default_factory=list)
     lock_values: tuple[str, str] = ("LOCK", "UNLOCK")
     device_class: str | None = None
@@ -92,6 +94,9 @@ def describe(entry: dict[str, Any]) -> Z2mDevice | None:
             name = feat.get("name", "")
             if name.endswith("heating_setpoint") or name == "current_heating_setpoint":
                 meta.setpoint_property = feat.get("property", name)
+            elif name == "occupied_cooling_setpoint":
+                meta.cooling_property = feat.get("property", name)
+                meta.features.add(Feature.TARGET_TEMPERATURE_RANGE)
             elif name == "system_mode":
                 meta.features.add(Feature.HVAC_MODE)
                 meta.hvac_modes = list(feat.get("values", []))
@@ -144,6 +149,7 @@ def to_device(entry: dict[str, Any], meta: Z2mDevice) -> Device:
         features=frozenset(meta.features),
         device_class=meta.device_class,
         info=info,
+        hvac_modes=tuple(meta.hvac_modes),
     )
 
 
@@ -162,6 +168,10 @@ def parse_state(meta: Z2mDevice, payload: dict[str, Any], old: DeviceState) -> D
     if meta.kind == Kind.CLIMATE:
         if meta.setpoint_property in payload:
             changes["target_temperature_c"] = float(payload[meta.setpoint_property])
+            if meta.cooling_property:
+                changes["target_low_c"] = changes["target_temperature_c"]
+        if meta.cooling_property and meta.cooling_property in payload:
+            changes["target_high_c"] = float(payload[meta.cooling_property])
         if "local_temperature" in payload:
             changes["current_temperature_c"] = float(payload["local_temperature"])
         if "system_mode" in payload:
@@ -223,8 +233,13 @@ def set_payload(meta: Z2mDevice, command: Command) -> dict[str, Any]:
     if action == Action.SET_COLOR_TEMP:
         assert command.color_temp_k is not None
         return {"state": "ON", "color_temp": kelvin_to_mired(command.color_temp_k)}
-    if action == Action.SET_TEMPERATURE:
+    if action == Action.SET_TEMPERATURE and command.temperature_c is not None:
         return {meta.setpoint_property: command.temperature_c}
+    if action == Action.SET_TEMPERATURE:  # heating and/or cooling end of the range
+        ends = {meta.setpoint_property: command.target_low_c}
+        if meta.cooling_property:
+            ends[meta.cooling_property] = command.target_high_c
+        return {k: v for k, v in ends.items() if v is not None}
     if action == Action.SET_HVAC_MODE:
         return {"system_mode": command.hvac_mode}
     if action == Action.SET_POSITION:
