@@ -83,3 +83,16 @@ async def test_discovered_valve_reports_its_position(
     await home.execute(TAP, Command(action=Action.CLOSE), requested_by="t")
     await eventually(lambda: home.get(TAP).state.position == 0)
     assert home.get(TAP).state.moving == "stopped"
+
+
+async def test_zigbee_water_valve_opens_and_closes(
+    mqtt_home: tuple[Home, MqttHomeSimulator],
+) -> None:
+    """zigbee2mqtt lists a water valve as a switch: homeclaw makes it a valve (ON = open)."""
+    home, sim = mqtt_home
+    main = home.get("mqtt:0x00124b0000000108")
+    assert (main.kind, main.features) == (Kind.VALVE, frozenset({Feature.OPEN_CLOSE}))
+    await eventually(lambda: home.get(main.id).state.position == 100)
+    await home.execute(main.id, Command(action=Action.CLOSE), requested_by="t")
+    await eventually(lambda: sim.device("Water main").state["state"] == "OFF")
+    await eventually(lambda: home.get(main.id).state.position == 0)

@@ -252,6 +252,17 @@ def demo_devices() -> list[SimDevice]:
             EXPOSES["switch"],
             {"state": "ON", "power": 85.0},
         ),
+        # A zigbee water valve (leak protection on the main): a switch whose ON is open.
+        SimDevice(
+            "0x00124b0000000108",
+            "Water main",
+            "water_valve",
+            [
+                {"type": "switch", "features": [_binary("state")]},
+                _numeric("battery", 0, 100, "%", 1),
+            ],
+            {"state": "ON", "battery": 71},
+        ),
     ]
     return devices
 
@@ -286,6 +297,7 @@ def apply_set(device: SimDevice, changes: dict[str, Any]) -> None:
 
 
 DEMO_AREAS = {
+    "Water main": "basement",
     "Kitchen ceiling": "kitchen",
     "Kitchen pendant": "kitchen",
     "Living room lamp": "living_room",

@@ -112,6 +112,11 @@ def describe(entry: dict[str, Any]) -> Z2mDevice | None:
         for parent, feat in flat:
             if parent == "lock" and feat.get("name") == "state":
                 meta.lock_values = (feat.get("value_on", "LOCK"), feat.get("value_off", "UNLOCK"))
+    elif "switch" in types and "valve" in str(definition.get("description", "")).lower():
+        # Water valves (Sonoff SWV, Tuya irrigation valves) expose a plain switch: ON = open.
+        meta.kind = Kind.VALVE
+        meta.device_class = "water"
+        meta.features.add(Feature.OPEN_CLOSE)
     elif "switch" in types:
         meta.kind = Kind.SWITCH
         meta.device_class = "outlet"
@@ -158,6 +163,8 @@ def parse_state(meta: Z2mDevice, payload: dict[str, Any], old: DeviceState) -> D
     changes: dict[str, Any] = {}
     if meta.kind in (Kind.LIGHT, Kind.SWITCH, Kind.FAN) and "state" in payload:
         changes["on"] = str(payload["state"]).upper() == "ON"
+    if meta.kind == Kind.VALVE and "state" in payload:
+        changes["position"] = 100 if str(payload["state"]).upper() == "ON" else 0
     if "brightness" in payload and meta.kind == Kind.LIGHT:
         changes["brightness"] = byte_to_percent(float(payload["brightness"]), meta.brightness_max)
     if isinstance(payload.get("color_temp"), int | float):
@@ -212,6 +219,8 @@ def parse_state(meta: Z2mDevice, payload: dict[str, Any], old: DeviceState) -> D
 def set_payload(meta: Z2mDevice, command: Command) -> dict[str, Any]:
     """The JSON published to `<base>/<friendly_name>/set` for a command."""
     action = command.action
+    if meta.kind == Kind.VALVE and action in (Action.OPEN, Action.CLOSE):
+        return {"state": "ON" if action == Action.OPEN else "OFF"}
     if action == Action.TURN_ON:
         return {"state": "ON"}
     if action == Action.TURN_OFF:
