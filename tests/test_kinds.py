@@ -203,6 +203,16 @@ VIRTUAL: dict[str, Any] = {
             {"id": "valve", "name": "Irrigation valve", "kind": "valve", "area": "front_yard"},
         ]
     },
+    "routines": [
+        {
+            "name": "leaving home",
+            "phrases": ["leaving home"],
+            "steps": [
+                {"target": "Robot", "action": "start"},
+                {"target": "Irrigation valve", "action": "close"},
+            ],
+        }
+    ],
 }
 
 
@@ -227,3 +237,11 @@ async def test_virtual_vacuum_and_valve_in_a_daemon(
     await eventually(lambda: len(again.rt.home.devices()) == 2)
     assert again.rt.home.get("virtual:robot").state.activity == "cleaning"
     assert again.rt.home.get("virtual:valve").state.position == 100
+    # Routines take the new actions like any other (a step per device).
+    await again.rt.home.execute(
+        "virtual:robot", Command(action=Action.RETURN_TO_BASE), requested_by="test"
+    )
+    status, body = await again.api("POST", "/api/chat", {"text": "leaving home"})
+    assert status == 200, body
+    await eventually(lambda: again.rt.home.get("virtual:robot").state.activity == "cleaning")
+    assert again.rt.home.get("virtual:valve").state.position == 0
