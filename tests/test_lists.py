@@ -176,3 +176,25 @@ async def test_lists_from_the_command_line(
     assert status == 0 and "Shopping: 1 to do" in capsys.readouterr().out
     status = await asyncio.to_thread(main, ["--home", home, "lists", "hardware", "--add", "x"])
     assert status == 1 and "no list called" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Put history homework on personal tasks todo list",
+        "Add history homework to my personal tasks",
+        "Add history homework to my tasks",
+        "Add history homework to my todo list",
+    ],
+)
+async def test_assist_mini_todo_sentences(start_daemon: StartDaemon, text: str) -> None:
+    """HA's assist-mini to-do task: every phrasing lands in the one "Personal Tasks" list."""
+    daemon = await start_daemon(
+        {"brain": {"provider": "none"}, "lists": {"defaults": ["Personal Tasks"]}}
+    )
+    body = await chat(daemon, text)
+    assert body["path"] == "local", body
+    status, listed = await daemon.api("GET", "/api/lists")
+    assert status == 200
+    assert [(e["name"], e["pending"]) for e in listed["lists"]] == [("Personal Tasks", 1)]
+    assert "history homework" in (daemon.rt.paths.lists / "personal-tasks.md").read_text()
