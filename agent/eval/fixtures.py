@@ -9,6 +9,7 @@ into homeclaw state fields, so suites can be judged by device state.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +35,20 @@ KIND_OF_DOMAIN: dict[str, str] = {
     "camera": "camera",
     "vacuum": "vacuum",
     "valve": "valve",
-    "todo": "list",
 }
 # Binary sensor classes held in a dedicated state field; the rest keep "on"/"off" as value.
 MOTION_CLASSES = {"motion", "occupancy", "presence", "moving"}
 CONTACT_CLASSES = {"door", "window", "opening", "garage_door"}
+
+
+def has_lists() -> bool:
+    """Whether this build keeps the owner's lists (HA's `todo` entities become lists)."""
+    return importlib.util.find_spec("agent.lists") is not None
+
+
+def list_name(name: str) -> str:
+    """A fixture's list name without HA's template syntax ("Trader Joe[']s" → "Trader Joe's")."""
+    return re.sub(r"\[([^\]]*)\]", r"\1", name)
 
 
 def slug(text: str) -> str:
@@ -192,6 +202,8 @@ class FixtureHome:
     floors: dict[str, str]  # floor name (lower) → homeclaw floor id
     entities: list[Entity]
     favourites: list[str] = field(default_factory=list)
+    # The lists the home has (its `todo` entities, plus a shopping list where HA has one).
+    lists: list[str] = field(default_factory=list)
 
     def area_id(self, name: str) -> str | None:
         """The homeclaw area id for an area name."""
@@ -199,13 +211,21 @@ class FixtureHome:
         return next((i for i, a in self.areas.items() if a["name"].lower() == key), None)
 
     def representable(self) -> list[Entity]:
+        """Entities that become virtual devices (or lists)."""
+        return [
+            e
+            for e in self.entities
+            if (e.kind is not None and "[" not in e.name) or (e.domain == "todo" and has_lists())
+        ]
+
+    def devices(self) -> list[Entity]:
         """Entities that become virtual devices."""
-        return [e for e in self.entities if e.kind is not None and "[" not in e.name]
+        return [e for e in self.representable() if e.kind is not None]
 
     def config(self) -> dict[str, Any]:
         """The homeclaw config sections (home areas, virtual devices) for this home."""
         devices = []
-        for e in self.representable():
+        for e in self.devices():
             device: dict[str, Any] = {
                 "id": e.entity_id,
                 "name": e.name,
@@ -231,10 +251,13 @@ class FixtureHome:
                 if value is not None:
                     device[field_name] = value
             devices.append(device)
-        return {
+        config: dict[str, Any] = {
             "home": {"units": self.units, "areas": self.areas},
             "virtual": {"devices": devices},
         }
+        if has_lists():
+            config["lists"] = {"defaults": self.lists}
+        return config
 
 
 def load_home(path: Path, units: str) -> FixtureHome:
@@ -270,7 +293,8 @@ def load_home(path: Path, units: str) -> FixtureHome:
             )
         )
     favourites = [str(m["title"]) for m in data.get("media") or [] if m.get("title")]
+    lists = [list_name(e.name) for e in entities if e.domain == "todo"]
     floor_names = {str(f["name"]).lower(): slug(str(f["name"])) for f in data.get("floors") or []}
     for e in entities:
         DeviceState.model_validate(e.initial)  # a converter bug shows here, not mid-run
-    return FixtureHome(units, areas, floor_names, entities, favourites)
+    return FixtureHome(units, areas, floor_names, entities, favourites, lists)

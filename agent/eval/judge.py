@@ -16,8 +16,11 @@ from agent.brain.vocab import color_name, from_celsius
 from agent.devices import DeviceState
 from agent.eval.fixtures import FixtureHome
 from agent.eval.oracle import Expect
+from agent.lists.items import item_key
 
 OUTCOMES = ("correct", "handed_over", "wrong", "not_representable")
+# Each list's items as (text, done) pairs, by list name.
+Lists = dict[str, tuple[tuple[str, bool], ...]]
 ASKED_BACK = re.compile(
     r"\b(which one|which room|did you mean|where|what should it be)\b.*\?", re.I
 )
@@ -116,6 +119,28 @@ def judge_answer(expected: str, reply: str, home: FixtureHome) -> Verdict:
     return Verdict("correct")
 
 
+def judge_lists(expect: Expect, before: Lists, after: Lists) -> Verdict | None:
+    """Wrong or correct by the lists' items; None when no list changed."""
+    changed = {name for name in after if after[name] != before.get(name)}
+    stray = sorted(changed - set(expect.lists))
+    if stray:
+        return Verdict("wrong", "changed the list " + ", ".join(stray))
+    if not changed:
+        return None
+    for name, (what, wanted) in expect.lists.items():
+        items = after.get(name, ())
+        pending = [t for t, done in items if not done]
+        if what == "count" and len(pending) != wanted:
+            return Verdict("wrong", f"{name} has {len(pending)} items, expected {wanted}")
+        match = [d for t, d in items if item_key(t) == item_key(str(wanted))]
+        if what == "added" and match != [False]:
+            return Verdict("wrong", f"{name}: {wanted!r} not added")
+        # Ticked off or taken off ("remove apples from my shopping list"): not pending.
+        if what == "done" and False in match:
+            return Verdict("wrong", f"{name}: {wanted!r} still pending")
+    return Verdict("correct")
+
+
 def judge(
     expect: Expect,
     reply: dict[str, Any],
@@ -123,19 +148,25 @@ def judge(
     after: dict[str, DeviceState],
     sent: list[tuple[str, str]],
     home: FixtureHome,
+    lists: tuple[Lists, Lists] = ({}, {}),
 ) -> Verdict:
     """The outcome of one sentence, from the `ask --json` reply and the house before/after."""
     names = {e.device_id: e.name for e in home.entities}
     text = str(reply.get("reply", ""))
+    listed = judge_lists(expect, *lists)
     if expect.question:
-        if any(after[i] != before.get(i) for i in after) or sent:
+        if any(after[i] != before.get(i) for i in after) or sent or listed is not None:
             return Verdict("wrong", "a question changed the house")
         if reply.get("path") != "local" or ASKED_BACK.search(text):
             return Verdict("handed_over", text[:80])
         return judge_answer(expect.answer or "", text, home)
     verdict = judge_actions(expect, before, after, sent, names)
-    if verdict is not None:
+    if listed is not None and listed.outcome == "wrong":
+        return listed
+    if verdict is not None and (verdict.outcome == "wrong" or not expect.lists):
         return verdict
+    if listed is not None:
+        return listed
     if reply.get("path") != "local" or ASKED_BACK.search(text):
         return Verdict("handed_over", text[:80])
     return Verdict("wrong", f"nothing done: {text[:80]}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.brain.vocab import COLORS, to_celsius
-from agent.eval.fixtures import Entity, FixtureHome, slug
+from agent.eval.fixtures import Entity, FixtureHome, has_lists, slug
 
 # Intents homeclaw has no counterpart for (no timers, weather, clock, broadcast...).
 OUT_OF_SCOPE = {
@@ -30,8 +30,6 @@ OUT_OF_SCOPE = {
     "HassGetWeather": "no weather entities",
     "HassNevermind": "no-op intent",
     "HassRespond": "no-op intent",
-    "HassShoppingListAddItem": "no shopping list",
-    "HassShoppingListCompleteItem": "no shopping list",
 }
 QUESTIONS = {"HassGetState", "HassClimateGetTemperature"}
 # The domains an intent acts on when its slots name none (HA's own requirements).
@@ -59,6 +57,10 @@ class Expect:
     commands: dict[str, str] = field(default_factory=dict)
     answer: str | None = None
     question: bool = False
+    # List name → ("added", item) / ("done", item) / ("count", pending items).
+    lists: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    # Items a list holds before the sentence (to tick one off).
+    seed: dict[str, list[str]] = field(default_factory=dict)
 
 
 class NotRepresentable(Exception):
@@ -105,6 +107,8 @@ def expect_intent(home: FixtureHome, intent: str, slots: dict[str, Any], respons
     """The expected outcome of one intent in this home; NotRepresentable when it has none."""
     if intent in OUT_OF_SCOPE:
         raise NotRepresentable(OUT_OF_SCOPE[intent])
+    if intent in LIST_INTENTS:
+        return _list_intent(home, intent, slots)
     if "domain" not in slots and intent in IMPLIED_DOMAINS:
         slots = {**slots, "domain": IMPLIED_DOMAINS[intent]}
     found = targets(home, slots)
@@ -145,6 +149,28 @@ def expect_intent(home: FixtureHome, intent: str, slots: dict[str, Any], respons
         else:
             raise NotRepresentable(f"intent {intent}")
     return Expect(changes=by_id, commands=commands)
+
+
+LIST_INTENTS = {
+    "HassListAddItem",
+    "HassListCompleteItem",
+    "HassShoppingListAddItem",
+    "HassShoppingListCompleteItem",
+}
+
+
+def _list_intent(home: FixtureHome, intent: str, slots: dict[str, Any]) -> Expect:
+    """Adding to or ticking off a list: the item must be there (or done) afterwards."""
+    if not has_lists():
+        raise NotRepresentable("needs lists")
+    wanted = slug(str(slots.get("name", "shopping")).replace("'", ""))
+    name = next((n for n in home.lists if slug(n.replace("'", "")) == wanted), None)
+    if name is None:
+        raise NotRepresentable("names a list the fixture home lacks")
+    item = str(slots["item"])
+    if "Complete" in intent:
+        return Expect(lists={name: ("done", item)}, seed={name: [item]})
+    return Expect(lists={name: ("added", item)})
 
 
 def _light_set(slots: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from agent.bus import CommandExecuted
 from agent.daemon import Daemon, build_runtime
 from agent.devices import DeviceState
 from agent.eval.fixtures import FixtureHome
-from agent.eval.judge import Verdict, judge
+from agent.eval.judge import Lists, Verdict, judge
 from agent.eval.suites import Case, Suite
 
 CODE = re.compile(r"\bYES (\d{4})\b")
@@ -73,6 +73,26 @@ class HomeUnderTest:
         """Every device's current state."""
         return {d.id: d.state for d in self.daemon.rt.home.devices()}
 
+    async def reset_lists(self, seed: dict[str, list[str]]) -> None:
+        """Every list empty again (their files gone), then the case's items added."""
+        lists = self.daemon.rt.service("lists")
+        if lists is None:
+            return
+        for path in lists.folder.glob("*.md"):
+            path.unlink()
+        for name, items in seed.items():
+            await lists.find(name).add(items)
+
+    async def lists(self) -> Lists:
+        """Each list's items as (text, done) pairs, by list name."""
+        lists = self.daemon.rt.service("lists")
+        if lists is None:
+            return {}
+        found: Lists = {}
+        for todo in lists.all():
+            found[todo.name] = tuple((i.text, i.done) for i in await todo.items())
+        return found
+
 
 def daemon_config(home: FixtureHome) -> dict[str, Any]:
     """The whole config for a daemon holding this home: loopback, no LLM, nothing else."""
@@ -102,7 +122,7 @@ async def running(home: FixtureHome, root: Path | None = None) -> AsyncIterator[
             timeout=aiohttp.ClientTimeout(total=30),
         )
         try:
-            expected = len(home.representable())
+            expected = len(home.devices())
             deadline = time.monotonic() + 10
             while len(rt.home.devices()) < expected:
                 if time.monotonic() > deadline:
@@ -127,7 +147,8 @@ async def run_case(under: HomeUnderTest, case: Case) -> Result:
         verdict = Verdict("not_representable", case.not_representable or "")
         return Result(case, verdict, {}, 0.0)
     under.reset(case.setup)
-    before = under.states()
+    await under.reset_lists(case.expect.seed)
+    before, lists_before = under.states(), await under.lists()
     sent: list[tuple[str, str]] = []
     bus = under.daemon.rt.bus
 
@@ -148,7 +169,8 @@ async def run_case(under: HomeUnderTest, case: Case) -> Result:
             reply = {**confirmed, "asked_code": True}
     finally:
         unsubscribe()
-    verdict = judge(case.expect, reply, before, under.states(), sent, case.home)
+    lists = (lists_before, await under.lists())
+    verdict = judge(case.expect, reply, before, under.states(), sent, case.home, lists)
     return Result(case, verdict, reply, ms, cpu_ms)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from agent.eval.fixtures import FixtureHome, load_home, state_fields
+from agent.eval.fixtures import FixtureHome, list_name, load_home, state_fields
 from agent.eval.oracle import Expect, NotRepresentable, expect_intent
 
 
@@ -60,6 +60,7 @@ def intent_suite(folder: Path, units: str = "imperial") -> Suite:
     """HA's intent tests for one language (the per-intent template folders are skipped:
     they test sentence templates against placeholder homes)."""
     home = load_home(folder / "_fixtures.yaml", units)
+    home.lists.append("Shopping")  # Home Assistant always has its shopping list
     cases: list[Case] = []
     keys: set[str] = set()
     for path in sorted(folder.glob("*.yaml")):
@@ -146,6 +147,11 @@ def assist_suite(folder: Path) -> Suite:
                 expect = Expect()
                 for entity_id, s in (test.get("expect_changes") or {}).items():
                     domain = entity_id.split(".")[0]
+                    if domain == "todo" and entity_id in by_entity:
+                        # A to-do entity's state is its count of pending items.
+                        name = list_name(by_entity[entity_id].name)
+                        expect.lists[name] = ("count", int(s.get("state") or 0))
+                        continue
                     attrs = dict(s.get("attributes") or {})
                     if "media_track" in attrs:
                         expect.commands[f"virtual:{entity_id}"] = "next"
