@@ -119,6 +119,7 @@ async def test_memory_survives_restart_and_cli_talks_to_daemon(tmp_path: Path) -
         assert status == 0 and json.loads(out)["memories"][0]["id"] == fact.id
         status, out = await asyncio.to_thread(cli, "list")
         assert status == 0 and fact.id in out and "owner" in out
+        assert await asyncio.to_thread(cli) == (status, out)  # bare `memory` lists too
         status, out = await asyncio.to_thread(cli, "forget", fact.id, "nope")
         assert status == 1 and f"forgot {fact.id}" in out
         status, out = await asyncio.to_thread(cli, "list", "--json")

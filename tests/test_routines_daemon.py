@@ -348,6 +348,10 @@ async def test_api_and_cli(start: Callable[[], Awaitable[House]], home: Path) ->
 
     status, text = await asyncio.to_thread(cli, "routines", "list")
     assert status == 0 and "sleepy time" in text and "good morning" in text
+    # A bare group command lists, as a person typing it first expects (not the usage).
+    assert await asyncio.to_thread(cli, "routines") == (status, text)
+    status, text = await asyncio.to_thread(cli, "schedules")
+    assert status == 0 and "porch light on" in text and "next:" in text
     status, text = await asyncio.to_thread(cli, "routines", "run", "away")
     assert text.startswith("Away:"), text
     status, text = await asyncio.to_thread(cli, "schedules", "list")

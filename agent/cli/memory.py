@@ -19,9 +19,14 @@ from agent.paths import HomePaths
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `memory` command and its subcommands."""
-    parser = subparsers.add_parser("memory", help="read, search, add to and prune the memory")
+    parser = subparsers.add_parser(
+        "memory",
+        help="read, search, add to and prune the memory",
+        description="With no ACTION, lists the durable facts (as `memory list`).",
+    )
     sub = parser.add_subparsers(dest="memory_command", metavar="ACTION")
-    parser.set_defaults(func=lambda args: _usage(parser))
+    # A bare `homeclaw memory` is what a person types first: show it, not the usage.
+    parser.set_defaults(func=_list, notes=False, limit=200, json=False)
 
     listing = sub.add_parser("list", help="durable facts (and daily notes with --notes)")
     listing.add_argument("--notes", action="store_true", help="include daily notes")
@@ -57,11 +62,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     forget.add_argument("ids", nargs="+", metavar="ID")
     forget.add_argument("--json", action="store_true", help="machine-readable output")
     forget.set_defaults(func=_forget)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _call(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:

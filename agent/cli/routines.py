@@ -21,9 +21,14 @@ from agent.paths import HomePaths
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `routines` and `schedules` commands."""
-    routines = subparsers.add_parser("routines", help="list and run routines")
+    routines = subparsers.add_parser(
+        "routines",
+        help="list and run routines",
+        description="With no ACTION, lists them (as `routines list`).",
+    )
     sub = routines.add_subparsers(dest="routines_command", metavar="ACTION")
-    routines.set_defaults(func=lambda args: _usage(routines))
+    # A bare group command is what a person types first: show the list, not the usage.
+    routines.set_defaults(func=_list_routines, json=False)
     listing = sub.add_parser("list", help="routines with phrases, steps and last result")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=_list_routines)
@@ -35,20 +40,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reload = sub.add_parser("reload", help="re-read routines.yaml after editing it by hand")
     reload.set_defaults(func=_reload)
 
-    schedules = subparsers.add_parser("schedules", help="list and cancel schedules")
-    ssub = schedules.add_subparsers(dest="schedules_command", metavar="ACTION")
-    schedules.set_defaults(func=lambda args: _usage(schedules))
-    slist = ssub.add_parser("list", help="schedules with their next run time")
+    schedules = subparsers.add_parser(
+        "schedules",
+        help="list and cancel schedules",
+        description="With no ACTION, lists them (as `schedules list`).",
+    )
+    sub_schedules = schedules.add_subparsers(dest="schedules_command", metavar="ACTION")
+    schedules.set_defaults(func=_list_schedules, json=False)
+    slist = sub_schedules.add_parser("list", help="schedules with their next run time")
     slist.add_argument("--json", action="store_true", help="machine-readable output")
     slist.set_defaults(func=_list_schedules)
-    cancel = ssub.add_parser("cancel", help="cancel a schedule by id")
+    cancel = sub_schedules.add_parser("cancel", help="cancel a schedule by id")
     cancel.add_argument("id")
     cancel.set_defaults(func=_cancel_schedule)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _call(args: argparse.Namespace, method: str, path: str) -> Any:
