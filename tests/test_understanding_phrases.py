@@ -226,3 +226,15 @@ async def test_sensor_questions_in_their_own_words(house: tuple[Runtime, Brain])
     assert reply.text.startswith("Yes") and "Hallway motion" in reply.text
     reply = await say(brain, "how many motion sensors are triggered?")
     assert reply.text.startswith("1")
+
+
+async def test_is_the_front_door_open_asks_its_contact_sensor(
+    house: tuple[Runtime, Brain],
+) -> None:
+    """The front door is a lock; whether it is open is its contact sensor's to say."""
+    rt, brain = house
+    reply = await say(brain, "is the front door open?")
+    assert reply.path == "local" and reply.text.startswith("No"), reply.text
+    rt.home.update("mqtt:front_door_contact", contact_open=True)
+    reply = await say(brain, "is the front door open?")
+    assert reply.text.startswith("Yes") and "Front door contact" in reply.text

@@ -181,7 +181,10 @@ def answer_binary(said: str, home: Home) -> str | None:
     for spoken, _ in found:
         tail = re.sub(rf"^.*?(?<!\w){re.escape(spoken)}s?(?!\w)\s*", "", rest, count=1).strip()
         tail = re.sub(r"^(is|are) ", "", tail)
-        for device in _binary([d for n, d in found if n == spoken]):
+        named = [d for n, d in found if n == spoken]
+        # "Is the front door open?" of a lock: its contact sensor ("Front door contact") knows.
+        named += [d for d in home.devices() if normalise(d.name).startswith(spoken + " ")]
+        for device in _binary(named):
             verdict = _reading(device, tail)
             if verdict is not None:
                 if verdict:
