@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from agent.config import load_config
 from agent.demo.simulation import free_port
 from tests.conftest import SimulatedHome
@@ -67,3 +69,33 @@ async def test_doctor_reports_each_connection(simulated_home: SimulatedHome) -> 
     result = await homeclaw("doctor", home=home)
     assert "config" in result.stdout and "is valid" in result.stdout
     assert "✓ mqtt: connected to" in result.stdout, result.stdout
+
+
+def test_devices_table_says_a_cover_is_open_once() -> None:
+    from agent.cli.core import _format_state
+
+    blinds = {"kind": "cover", "state": {"position": 100, "contact_open": True}}
+    garage = {"kind": "cover", "state": {"position": 0, "contact_open": False}}
+    door = {"kind": "sensor", "state": {"contact_open": True, "battery": 80}}
+    assert _format_state(blinds, "metric") == "open"  # was "open, open"
+    assert _format_state(garage, "metric") == "closed"
+    assert _format_state(door, "metric") == "open"
+
+
+def test_the_banner_names_the_home_when_a_plain_homeclaw_would_miss_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agent.cli.core import _banner
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("HOMECLAW_HOME", raising=False)
+    demo = tmp_path / ".homeclaw-demo"
+    demo.mkdir()
+    (demo / "url").write_text("http://127.0.0.1:8321")  # written before the banner
+    _banner("http://x/login", demo=True, root=demo)
+    assert "    homeclaw devices" in capsys.readouterr().out
+    other = tmp_path / "my demo"
+    _banner("http://x/login", demo=True, root=other)
+    out = capsys.readouterr().out
+    assert f"    homeclaw --home '{other}' devices" in out
+    assert f"`homeclaw --home '{other}' dashboard`" in out

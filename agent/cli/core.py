@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.cli.client import DaemonUnreachable, api, reachable_home
@@ -72,18 +74,30 @@ def run_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(link: str, demo: bool) -> None:
+def cli_for(root: Path) -> str:
+    """How to call the CLI so that it reaches the daemon of home folder `root`.
+
+    Asked once the daemon serves (its `url` file written), so a demo in its
+    default folder is found by a plain `homeclaw`.
+    """
+    if reachable_home(HomePaths.from_env(None)).root == root:
+        return "homeclaw"
+    return f"homeclaw --home {shlex.quote(str(root))}"
+
+
+def _banner(link: str, demo: bool, root: Path) -> None:
+    cli = cli_for(root)
     print(
         f"\n  homeclaw is running. Dashboard: {link}\n"
-        "  (a one-time login link; `homeclaw dashboard` prints a fresh one)\n",
+        f"  (a one-time login link; `{cli} dashboard` prints a fresh one)\n",
         flush=True,
     )
     if demo:
         print(
             "  Try, in another terminal:\n"
-            "    homeclaw devices\n"
-            '    homeclaw ask "turn off the kitchen lights"\n'
-            '    homeclaw ask "sleepy time"\n'
+            f"    {cli} devices\n"
+            f'    {cli} ask "turn off the kitchen lights"\n'
+            f'    {cli} ask "sleepy time"\n'
             "  Ctrl-C stops the demo.\n",
             flush=True,
         )
@@ -107,7 +121,7 @@ def run_daemon(args: argparse.Namespace) -> int:
     try:
         with HomeLock(paths.root, "run"):
             rt = build_runtime(config, paths)
-            asyncio.run(serve(rt, lambda link: _banner(link, demo=False)))
+            asyncio.run(serve(rt, lambda link: _banner(link, demo=False, root=paths.root)))
     except (AlreadyRunning, PortInUse) as err:
         print(f"homeclaw: {err}", file=sys.stderr)
         return EX_UNAVAILABLE
@@ -137,7 +151,11 @@ def run_demo(args: argparse.Namespace) -> int:
                 brain["api_key"] = "${OPENAI_API_KEY}"
         import asyncio
 
-        asyncio.run(demo_main(args.port, lambda link: _banner(link, demo=True), args.home, brain))
+        asyncio.run(
+            demo_main(
+                args.port, lambda link: _banner(link, demo=True, root=paths.root), args.home, brain
+            )
+        )
     except (AlreadyRunning, PortInUse) as err:
         print(f"homeclaw demo: {err}", file=sys.stderr)
         return EX_UNAVAILABLE
@@ -190,7 +208,7 @@ def _format_state(device: dict[str, Any], units: str) -> str:
         parts.append(f"vol {state['volume']}")
     if "motion" in state:
         parts.append("motion" if state["motion"] else "no motion")
-    if "contact_open" in state:
+    if "contact_open" in state and "position" not in state:  # a cover says it once
         parts.append("open" if state["contact_open"] else "closed")
     if "humidity" in state:
         parts.append(f"{state['humidity']:.0f}% RH")
