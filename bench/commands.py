@@ -230,8 +230,9 @@ def generated_home(count: int) -> Home:
     return home
 
 
-def all_tools() -> ToolRegistry:
-    """The daemon's complete tool set: every component's tools, as `homeclaw run` has them."""
+def all_tools(home: Home | None = None) -> ToolRegistry:
+    """The daemon's complete tool set: every component's tools, as `homeclaw run` has them
+    for `home` (tools offered only for some kinds of device follow its devices)."""
     from agent.config import load_config
     from agent.daemon import COMPONENTS, _load, build_runtime
     from agent.paths import HomePaths
@@ -239,6 +240,8 @@ def all_tools() -> ToolRegistry:
     root = Path(tempfile.mkdtemp(prefix="homeclaw-bench-"))
     (root / "config.yaml").write_text("home: {name: Bench}\n")
     rt = build_runtime(load_config(root / "config.yaml"), HomePaths(root))
+    if home is not None:
+        rt.home = home
     for ref in COMPONENTS:
         _load(ref)(rt).setup(rt)
     tools: ToolRegistry = rt.tools
@@ -248,7 +251,7 @@ def all_tools() -> ToolRegistry:
 def prompt_size(home: Home) -> tuple[int, int, int]:
     """Characters of the system prompt and of every tool schema (compact JSON, as the SDK
     sends it), and estimated tokens."""
-    registry = all_tools()
+    registry = all_tools(home)
     soul = Soul(ROOT / "soul.md")
     system = system_prompt(soul, home, home_name="Bench", units="imperial")
     tools = json.dumps(registry.schemas(), separators=(",", ":"))

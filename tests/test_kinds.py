@@ -245,3 +245,15 @@ async def test_virtual_vacuum_and_valve_in_a_daemon(
     assert status == 200, body
     await eventually(lambda: again.rt.home.get("virtual:robot").state.activity == "cleaning")
     assert again.rt.home.get("virtual:valve").state.position == 0
+
+
+async def test_the_vacuum_tool_is_offered_only_with_a_vacuum(brain: tuple[Runtime, Brain]) -> None:
+    """A home without a robot vacuum spends no prompt on the vacuum tool."""
+    rt, _ = brain
+
+    def offered() -> set[str]:
+        return {s["function"]["name"] for s in rt.tools.schemas()}
+
+    assert "vacuum" in offered()
+    rt.home.remove(VACUUM)
+    assert "vacuum" not in offered() and "set_cover" in offered()

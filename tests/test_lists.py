@@ -125,14 +125,17 @@ async def test_lists_api_and_tools(daemon: RunningDaemon) -> None:
     rt = daemon.rt
     ctx = ToolContext(channel="cli", sender="owner", runtime=rt)
     result = await rt.tools.call(
-        "edit_list", {"name": "shopping", "add": ["tea"], "complete": ["coffee"]}, ctx
+        "lists", {"name": "shopping", "add": ["tea"], "done": ["coffee"]}, ctx
     )
     assert result.ok, result.detail
-    result = await rt.tools.call("show_lists", {"name": "shopping"}, ctx)
-    assert result.value == {"list": "Shopping", "pending": ["tea"], "done": ["coffee"]}
+    assert result.value["pending"] == ["tea"] and result.value["done"] == ["coffee"]
+    result = await rt.tools.call("lists", {}, ctx)
+    assert {"Shopping", "To-do"} <= {e["name"] for e in result.value["lists"]}
     untrusted = ToolContext(channel="camera", sender="cam", runtime=rt, untrusted=True)
-    result = await rt.tools.call("edit_list", {"name": "shopping", "remove": ["tea"]}, untrusted)
+    result = await rt.tools.call("lists", {"name": "shopping", "remove": ["tea"]}, untrusted)
     assert not result.ok and result.error == "not_allowed"
+    result = await rt.tools.call("lists", {"name": "hardware store", "add": ["nails"]}, ctx)
+    assert result.ok and result.value["list"] == "hardware store"
     status, body = await daemon.api("GET", "/api/lists/shopping")
     assert [i["text"] for i in body["items"]] == ["coffee", "tea"]
 

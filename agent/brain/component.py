@@ -92,7 +92,7 @@ class Brain:
             )
         rt.services["policy"] = self.policy
         rt.services["brain"] = self
-        register_device_tools(rt.tools)
+        register_device_tools(rt.tools, rt.home)
         rt.app.router.add_post("/api/chat", self._chat_route)
         rt.app.router.add_get("/api/chat", self._history_route)
         rt.app.router.add_post("/api/confirm", self._confirm_route)

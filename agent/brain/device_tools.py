@@ -230,7 +230,7 @@ async def vacuum(
     target: str,
     action: Literal["start", "pause", "stop", "return_to_base"],
 ) -> dict[str, Any]:
-    """Robot vacuums: start cleaning, pause, stop, or return to base (dock)."""
+    """Robot vacuums: start, pause, stop, or return_to_base (dock)."""
     return await act(ctx, target, [Command(action=Action(action))], Kind.VACUUM)
 
 
@@ -336,7 +336,10 @@ DEVICE_TOOLS = (
 )
 
 
-def register_device_tools(registry: ToolRegistry) -> None:
-    """Add the device tools to the registry."""
+def register_device_tools(registry: ToolRegistry, home: Home | None = None) -> None:
+    """Add the device tools to the registry (the vacuum tool only while the home has one)."""
     for fn in DEVICE_TOOLS:
-        registry.register(fn)
+        offered = None
+        if fn is vacuum and home is not None:
+            offered = lambda: bool(home.devices(kind=Kind.VACUUM))  # noqa: E731
+        registry.register(fn, offered=offered)

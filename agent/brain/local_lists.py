@@ -154,7 +154,7 @@ async def run_list_plan(plan: ListPlan, lists: Lists, soul: Soul) -> Reply:
             return Reply(
                 soul.reply("state", answer=answer),
                 "local",
-                [action_record("show_lists", args, True, result)],
+                [action_record("lists", args, True, result)],
             )
         if plan.intent in ADD:
             edit = await lists.add(plan.list_name, plan.items)
@@ -166,12 +166,12 @@ async def run_list_plan(plan: ListPlan, lists: Lists, soul: Soul) -> Reply:
             what = f"{names([i.text for i in edit.items], 'items')} taken off {_the(edit)}"
         else:
             edit = await lists.complete(plan.list_name, plan.items)
-            args["complete"] = plan.items
+            args["done"] = plan.items
             what = f"{names([i.text for i in edit.items], 'items')} ticked off {_the(edit)}"
     except HomeError as err:
-        failed = action_record("edit_list", args, False, {"error": err.kind, "detail": str(err)})
+        failed = action_record("lists", args, False, {"error": err.kind, "detail": str(err)})
         return Reply(soul.reply("failed", problem=str(err)), "local", [failed])
-    record = action_record("edit_list", args, True, edit.to_json())
+    record = action_record("lists", args, True, edit.to_json())
     if edit.missing and not edit.items:
         problem = f"{names(edit.missing, 'items')} is not on {_the(edit)}"
         return Reply(soul.reply("failed", problem=problem), "local", [record])

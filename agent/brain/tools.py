@@ -80,6 +80,13 @@ class Tool:
     fn: ToolFn
     params: type[BaseModel]
     timeout: float | None = None
+    # Offered to the model only while this says so (a vacuum tool in a home with
+    # no vacuum is prompt spent on nothing); calls are accepted either way.
+    offered: Callable[[], bool] | None = None
+
+    def on_offer(self) -> bool:
+        """Whether the model is shown this tool now."""
+        return self.offered is None or self.offered()
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI-style function schema."""
@@ -126,7 +133,12 @@ class ToolRegistry:
         self.default_timeout = default_timeout
 
     def register(
-        self, fn: ToolFn, *, name: str | None = None, timeout: float | None = None
+        self,
+        fn: ToolFn,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        offered: Callable[[], bool] | None = None,
     ) -> Tool:
         """Register an async function as a tool (its first parameter is the ToolContext)."""
         tool_name = name or fn.__name__
@@ -146,7 +158,7 @@ class ToolRegistry:
             __config__=ConfigDict(extra="forbid", coerce_numbers_to_str=True),
             **fields,
         )
-        tool = Tool(tool_name, doc, fn, model, timeout)
+        tool = Tool(tool_name, doc, fn, model, timeout, offered)
         self.tools[tool_name] = tool
         return tool
 
@@ -156,8 +168,9 @@ class ToolRegistry:
         return fn
 
     def schemas(self, names: list[str] | None = None) -> list[dict[str, Any]]:
-        """Schemas of all (or some) tools, in a stable order (keeps prompts cacheable)."""
+        """Schemas of the tools on offer (or some), in a stable order (keeps prompts cacheable)."""
         chosen = sorted(self.tools) if names is None else [n for n in names if n in self.tools]
+        return [self.tools[n].schema() for n in chosen if self.tools[n].on_offer()]
         return [self.tools[n].schema() for n in chosen]
 
     async def call(
