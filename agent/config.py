@@ -26,6 +26,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from agent.brain.config import BrainConfig
 from agent.configbase import Section
 from agent.lists.config import ListsConfig
+from agent.roles import GuestsConfig
 from agent.routines.config import HeartbeatConfig, RoutineConfig, ScheduleConfig
 from integrations.discovery_config import DiscoveryConfig
 from integrations.frigate.config import FrigateConfig
@@ -140,6 +141,7 @@ class Config(Section):
     web: WebSection = WebSection()
     logging: LoggingSection = LoggingSection()
     people: list[Person] = []
+    guests: GuestsConfig = GuestsConfig()
     devices: dict[str, DeviceOverrideConfig] = {}
     brain: BrainConfig = BrainConfig()
     mqtt: MqttConfig | None = None

@@ -22,6 +22,7 @@ from agent.home import Area, DeviceOverride, Home
 from agent.messaging.people import People
 from agent.paths import HomePaths
 from agent.process import PortInUse
+from agent.roles import Roles
 from agent.runtime import Component, Runtime
 from agent.store import Store
 from agent.supervise import Supervisor
@@ -67,7 +68,7 @@ def build_runtime(config: Config, paths: HomePaths, *, demo: bool = False) -> Ru
         device_id: DeviceOverride(o.name, o.area, tuple(o.aliases), o.hidden)
         for device_id, o in config.devices.items()
     }
-    home = Home(bus=bus, store=store, areas=areas, overrides=overrides)
+    home = Home(bus=bus, store=store, areas=areas, overrides=overrides, roles=Roles(config.guests))
     supervisor = Supervisor(bus)
     tools = ToolRegistry(default_timeout=config.brain.tool_timeout)
     rt = Runtime(

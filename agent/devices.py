@@ -164,6 +164,11 @@ CANT: dict[Action, str] = {
 ENTRY_COVER_CLASSES = frozenset({"garage", "gate", "door"})
 # Valve device classes whose opening is dangerous.
 HAZARD_VALVE_CLASSES = frozenset({"gas"})
+# How much of the house each arm mode guards: going down the ladder (away → home)
+# leaves doors and rooms unwatched, so it needs the code like a disarm.
+ARM_STRENGTH = {"home": 1, "night": 2, "away": 3, "vacation": 3}
+# Alarm states in which any re-arm could silence or reset an alarm going off.
+ALARM_SOUNDING = frozenset({"triggered", "pending"})
 
 
 class Command(BaseModel):
@@ -368,6 +373,8 @@ class Device:
             return Risk.HIGH
         if command.action == Action.TOGGLE:
             return Risk.HIGH
+        if command.action == Action.ARM and self.kind == Kind.ALARM:
+            return Risk.HIGH if _arm_downgrade(self.state.alarm_state, command) else Risk.LOW
         return Risk.LOW
 
     def supports(self, command: Command) -> bool:
@@ -417,3 +424,15 @@ class Device:
             **({"hvac_modes": list(self.hvac_modes)} if self.hvac_modes else {}),
             "info": self.info,
         }
+
+
+def _arm_downgrade(current: str | None, command: Command) -> bool:
+    """Whether arming in this mode guards less than the alarm does now (away → home)."""
+    if current is None or current in ("disarmed", "disarming"):
+        return False
+    if current in ALARM_SOUNDING:
+        return True
+    wanted = ARM_STRENGTH[command.arm_mode or "away"]
+    mode = current.removeprefix("armed_")
+    # "arming" (exit delay) and vendor modes (custom_bypass) count as the strongest.
+    return wanted < ARM_STRENGTH.get(mode, max(ARM_STRENGTH.values()))

@@ -17,11 +17,13 @@ from agent.errors import (
     DeviceUnavailable,
     HomeError,
     NoSuchDevice,
+    NotAllowed,
     NotConfirmed,
     UnsupportedCommand,
 )
 from agent.naming import Resolution, resolve
 from agent.readback import in_transit, shortfall
+from agent.roles import Roles
 
 if TYPE_CHECKING:
     from agent.store import Store
@@ -68,6 +70,7 @@ class Home:
     command_timeout: float = 10.0
     # How long a late state report may take to confirm a command (longer while in transit).
     confirm_window: float = 2.0
+    roles: Roles = field(default_factory=Roles)
     _devices: dict[str, Device] = field(default_factory=dict)
     _watchers: dict[str, list[asyncio.Event]] = field(default_factory=dict)
     integrations: dict[str, Driver] = field(default_factory=dict)
@@ -234,15 +237,20 @@ class Home:
         *,
         requested_by: str,
         confirmed: bool = False,
+        role: str = "owner",
     ) -> Device:
         """Send a command to a device and return it with its confirmed state.
 
         High-risk commands (unlock, disarm, opening a garage) are refused here
-        unless the caller went through the policy's confirmation: defence in
-        depth, whatever path asked.
+        unless the caller went through the policy's confirmation, and a role
+        never reaches a device its role may not (guests and locks): defence in
+        depth, whatever path asked. `role` is the role of the person the command
+        is done for (a routine run by a guest passes "guest").
         """
         device = self.get(device_id)
         try:
+            if not self.roles.may_touch(role, device):
+                raise NotAllowed(f"{device.name} isn't available to a {role}.")
             refusal = device.refusal(command)
             if refusal is not None:
                 raise UnsupportedCommand(refusal)
@@ -312,6 +320,7 @@ class Home:
         *,
         requested_by: str,
         confirmed: bool = False,
+        role: str = "owner",
     ) -> list[tuple[str, Device | HomeError]]:
         """Send one command to several devices concurrently; one result per device."""
         ids = list(device_ids)
@@ -319,7 +328,7 @@ class Home:
         async def one(device_id: str) -> Device | HomeError:
             try:
                 return await self.execute(
-                    device_id, command, requested_by=requested_by, confirmed=confirmed
+                    device_id, command, requested_by=requested_by, confirmed=confirmed, role=role
                 )
             except HomeError as err:
                 return err

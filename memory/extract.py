@@ -184,7 +184,13 @@ async def extract(
     words = owner_words(messages)
     if not words:
         return []
-    known = await memory.search(" ".join(words)[-2000:], limit=10)
+    # Only memories this role may see are shown, even just to deduplicate: a guest's
+    # conversation never carries the owner's facts (pinned ones included) to the model.
+    known = (
+        await memory.search(" ".join(words)[-2000:], limit=10, restricted=role != "owner")
+        if role in ("owner", "family")
+        else []
+    )
     known_text = "\n".join(f"[{h.entry.id}] {h.entry.text}" for h in known) or "(none)"
     prompt = f"KNOWN MEMORIES:\n{known_text}\n\nCONVERSATION:\n{transcript(messages)}"
     reply = await ask_model(brain, model, SYSTEM, prompt)

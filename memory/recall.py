@@ -198,6 +198,10 @@ class Memory:
         if not self.config.enabled:
             return ""
         role = role or self.role_of(conversation)
+        if role not in ("owner", "family"):
+            # Guests (and strangers) get no memory at all: pinned facts are the
+            # household's, and a pinned line can be as private as any other.
+            return ""
         restricted = role != "owner"
         budget = self.config.context_tokens * 4
         standing = [e for e in self._standing() if e.pinned or not restricted]

@@ -41,6 +41,11 @@ def _trusted_owner(ctx: ToolContext) -> bool:
     return ctx.role == "owner" and not ctx.untrusted
 
 
+def _household(ctx: ToolContext) -> bool:
+    """Owner and family see pinned facts; guests see no memory at all."""
+    return ctx.role in ("owner", "family") and not ctx.untrusted
+
+
 def allowed_replacements(memory: Memory, fact: str, ids: list[str], said: list[str]) -> list[str]:
     """The ids a new owner fact may replace: facts on its subject that the owner's words name.
 
@@ -115,6 +120,8 @@ def register_tools(tools: ToolRegistry, memory: Memory, approvals: Approvals) ->
         limit = min(20, max(1, limit))
         restricted = not _trusted_owner(ctx)
         hits = await memory.search(query, limit=limit, restricted=restricted)
+        if not _household(ctx):
+            hits = []  # guests get no memories, pinned ones included
         messages = await asyncio.to_thread(
             memory.index.transcripts,
             memory.expand(query),
@@ -174,7 +181,7 @@ def register_tools(tools: ToolRegistry, memory: Memory, approvals: Approvals) ->
         limit = min(200, max(1, limit))
         entries = memory.entries(kind=None if include_notes else "fact", limit=limit * 2)
         if not _trusted_owner(ctx):
-            entries = [e for e in entries if e.pinned]
+            entries = [e for e in entries if e.pinned and _household(ctx)]
         shown = [e for e in entries if not e.unverified][:limit]
         return {
             "memories": [

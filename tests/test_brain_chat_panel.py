@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,9 +40,11 @@ async def test_chat_panel_talks_and_confirms(
 
     await box.fill("unlock the front door")
     await box.press("Enter")
-    prompt = page.locator("#chat .chat-house", has_text="Reply YES")
+    prompt = page.locator("#chat .chat-house", has_text="reply YES and the code")
     await prompt.wait_for(timeout=10000)
-    code = re.search(r"YES (\d{4})", await prompt.inner_text()).group(1)  # type: ignore[union-attr]
+    # The page never sees the code: it went out of band (here: a file only the owner reads).
+    code = (rt.paths.root / "confirm-code").read_text().split()[0]
+    assert code not in await page.content()
     door = next(d for d in rt.home.devices() if d.name == "Front door")
     assert rt.home.get(door.id).state.locked is True
     await page.locator("#chat .chat-confirm input").fill(code)

@@ -167,7 +167,8 @@ async def test_a_claim_while_waiting_for_the_code(
 ) -> None:
     rt, brain = house
     llm.script(tool_call("unlock", {"target": "Front door"}), "I've unlocked the front door.")
-    reply = await brain.handle(message("let me in"), OWNER)
+    # The owner's words name the command (the policy sends no code for "let me in").
+    reply = await brain.handle(message("please unlock the front door, I'm outside"), OWNER)
     assert reply.text.startswith("Nothing has changed yet: that waits for your confirmation.")
     assert reply.confirmation is not None
     assert rt.home.get("mqtt:front_door").state.locked is not False

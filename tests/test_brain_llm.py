@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -401,7 +402,12 @@ async def test_llm_garage_door_needs_a_code(house: tuple[Runtime, Brain], llm: F
     reply = await brain.handle(message("can you open the garage for the car"), OWNER)
     assert reply.confirmation is not None and "YES" in reply.text
     assert rt.home.get("ha:garage_door").state.position == 0
-    code = reply.confirmation["prompt"].split("YES ")[1][:4]
+    # Asked over the CLI: neither the answer nor the model ever carries the code; it went
+    # out of band (no channel reaches the owner here: a file only the owner can read).
+    code_file = rt.paths.root / "confirm-code"
+    assert str(code_file) in reply.text and code_file.stat().st_mode & 0o777 == 0o600
+    code = code_file.read_text().split()[0]
+    assert re.fullmatch(r"\d{7}", code) and code not in json.dumps(reply.to_json())
     assert code not in llm.request_text(-1)
     reply = await brain.handle(message(f"YES {code}"), OWNER)
     assert rt.home.get("ha:garage_door").state.position == 100

@@ -174,16 +174,24 @@ async def test_provenance_strangers_cameras_and_guests_are_not_promoted(tmp_path
 
 
 async def test_non_owner_context_and_recall_are_restricted(tmp_path: Path) -> None:
-    """A guest's conversation sees pinned house facts only, never the owner's profile."""
+    """Family sees pinned house facts only; a guest sees no memory at all, pinned included."""
     memory = make_memory(tmp_path)
     memory.add("Ana's number is +34 611 222 333", section=PROFILE)
     memory.add("The wifi network is called Casa", section="Pinned")
-    context = await memory.context_for("sms:+1555", "wifi? and Ana's number?", role="guest")
+    context = await memory.context_for("sms:+1555", "wifi? and Ana's number?", role="family")
     assert "Casa" in context and "611" not in context
+    context = await memory.context_for("sms:+1555", "wifi? and Ana's number?", role="guest")
+    assert context == ""
     registry = tools_for(memory)
     guest = ToolContext(channel="sms", sender="+1555", role="guest", conversation="sms:+1555")
-    result = await registry.call("recall", {"query": "Ana number"}, guest)
+    for query in ("Ana number", "wifi network"):
+        result = await registry.call("recall", {"query": query}, guest)
+        assert result.ok and result.value["memories"] == []
+    result = await registry.call("list_memories", {}, guest)
     assert result.ok and result.value["memories"] == []
+    family = ToolContext(channel="sms", sender="+1556", role="family", conversation="sms:+1556")
+    result = await registry.call("recall", {"query": "wifi network"}, family)
+    assert [m["text"] for m in result.value["memories"]] == ["The wifi network is called Casa"]
 
 
 def test_supersession_dedupe_and_inference_never_overrides_owner(tmp_path: Path) -> None:

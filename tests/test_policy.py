@@ -33,7 +33,7 @@ def message(text: str, sender: str = "+15550001", channel: str = "whatsapp") -> 
 def code_of(reply: Any) -> str:
     """The one-time code in a confirmation prompt."""
     assert reply.confirmation is not None and reply.confirmation["code_required"] is True
-    found = re.search(r"YES (\d{4})", reply.text)
+    found = re.search(r"YES (\d{7})", reply.text)
     assert found, reply.text
     return found.group(1)
 
@@ -77,8 +77,8 @@ async def test_unlock_needs_the_code_from_the_same_owner(house: tuple[Runtime, B
     assert "within 2 minutes" in reply.text and locked(rt) is True
     assert reply.path == "local"
     reply = await brain.handle(message("yes"), OWNER)
-    assert "4-digit code" in reply.text and code not in reply.text and locked(rt) is True
-    wrong = "1111" if code != "1111" else "2222"
+    assert "7-digit code" in reply.text and code not in reply.text and locked(rt) is True
+    wrong = "1111111" if code != "1111111" else "2222222"
     reply = await brain.handle(message(f"YES {wrong}"), OWNER)
     assert "not the right code" in reply.text and locked(rt) is True
     # The right code from someone else (even another owner's phone) does nothing.
@@ -100,7 +100,7 @@ async def test_three_wrong_codes_cancel(house: tuple[Runtime, Brain]) -> None:
     """Guessing is cut short: three wrong codes cancel the request."""
     rt, brain = house
     code = code_of(await brain.handle(message("unlock the front door"), OWNER))
-    wrong = [c for c in ("1000", "1001", "1002", "1003") if c != code][:3]
+    wrong = [c for c in ("1000000", "1000001", "1000002", "1000003") if c != code][:3]
     for guess in wrong:
         await brain.handle(message(guess), OWNER)
     reply = await brain.handle(message(f"YES {code}"), OWNER)
@@ -153,7 +153,8 @@ async def test_cancel_and_guests(house: tuple[Runtime, Brain]) -> None:
     reply = await brain.handle(message(f"YES {code}"), OWNER)
     assert "nothing waiting" in reply.text
     reply = await brain.handle(message("unlock the front door", sender="+15550009"), GUEST)
-    assert reply.confirmation is None and "can't" in reply.text and locked(rt) is True
+    assert reply.confirmation is None and "not available to a guest" in reply.text
+    assert locked(rt) is True
     assert high_risk_executed(rt) == []
 
 
@@ -202,7 +203,7 @@ async def test_injected_device_name_cannot_unlock(tmp_path: Path, llm: FakeLLM) 
         assert evil in llm.request_text(0)  # the model did see the name
         assert reply.actions[1]["tool"] == "unlock" and reply.actions[1]["ok"] is False
         assert reply.actions[1]["result"]["error"] == "not_allowed"
-        assert reply.confirmation is None and not re.search(r"YES \d{4}", reply.text)
+        assert reply.confirmation is None and not re.search(r"YES \d{7}", reply.text)
         assert locked(rt) is True
         # Guessing codes afterwards finds nothing pending.
         reply = await brain.handle(message("YES 1234"), OWNER)
@@ -222,11 +223,15 @@ async def test_injected_device_name_cannot_unlock(tmp_path: Path, llm: FakeLLM) 
 
 async def test_llm_path_disarm_goes_through_a_code(tmp_path: Path, llm: FakeLLM) -> None:
     """Whichever path understood it, disarming asks for a code the model never sees."""
-    rt, brain = await start(tmp_path / "home", llm_config(llm))
+    config = llm_config(llm)
+    config["brain"]["prefer_local"] = False  # the model answers, the matcher only reads
+    rt, brain = await start(tmp_path / "home", config)
     try:
         llm.script(tool_call("alarm", {"target": "alarm", "action": "disarm"}), "Okay.")
-        # (Plain "disarm the alarm" is understood locally; this one needs the model.)
-        reply = await brain.handle(message("the cleaner is here, let her in past the alarm"), OWNER)
+        # The model answers (prefer_local off); the owner's words name the command, so
+        # the policy may send a code. ("let her in past the alarm" would not: the model
+        # alone never starts one; see tests/test_codes.py.)
+        reply = await brain.handle(message("disarm the alarm please"), OWNER)
         code = code_of(reply)
         assert code not in json_dump(llm.requests)
         assert rt.home.get("ha:alarm").state.alarm_state == "armed_away"
@@ -255,7 +260,7 @@ async def test_rate_limit_per_sender(tmp_path: Path) -> None:
 
 
 async def test_dashboard_confirmation_and_chat_routes(house: tuple[Runtime, Brain]) -> None:
-    """The dashboard's 409 carries a challenge; POST /api/confirm with its code unlocks."""
+    """The dashboard's 409 carries a challenge (no code); POST /api/confirm with it unlocks."""
     rt, _ = house
     server = TestServer(rt.app, host="127.0.0.1")
     await server.start_server()
@@ -268,7 +273,10 @@ async def test_dashboard_confirmation_and_chat_routes(house: tuple[Runtime, Brai
                 body = await resp.json()
             challenge = body["confirmation"]
             assert challenge["code_required"] is True and challenge["expires_at"]
-            code = re.search(r"YES (\d{4})", challenge["prompt"]).group(1)  # type: ignore[union-attr]
+            # The answer never carries the code (a page riding the cookie would read it):
+            # it went out of band, here to a file only the owner can read.
+            code = (rt.paths.root / "confirm-code").read_text().split()[0]
+            assert code not in json_dump(body)
             async with http.post(
                 str(server.make_url("/api/confirm")), json={"code": "0000"}
             ) as resp:

@@ -406,3 +406,19 @@ async def test_pairing_guesses_are_limited(
     await eventually(lambda: len(messaging.recent_inbound(10, "stranger")) == 6)
     assert daemon.rt.people.identify("whatsapp", "+15550666") is None
     assert guesser.replies() == [] and llm.requests == []
+    # Many strangers guessing (7 x 5 wrong codes, more than 30 in the hour) block only
+    # themselves: the invited person still pairs, and the owner hears about the guessing.
+    for n in range(7):
+        other = phone_for(fake, daemon, number=f"+1555070{n}")
+        for guess in range(5):
+            assert await other.send(f"PAIR {n * 10 + guess + 10:08d}") == 200
+    await eventually(lambda: len(messaging.recent_inbound(100, "stranger")) == 41)
+    invited = phone_for(fake, daemon, number="+15550777")
+    assert await invited.send(f"PAIR {pairing['code']}") == 200
+    welcome = (await eventually(invited.replies))[0]
+    assert "Welcome, Mal" in welcome.body
+    assert daemon.rt.people.identify("whatsapp", "+15550777") is not None
+    warnings = daemon.rt.store.query(
+        "SELECT text FROM outbox WHERE text LIKE 'Security: 30 wrong pairing codes%'"
+    )
+    assert len(warnings) == 1 and "from 6 senders" in warnings[0]["text"]

@@ -146,7 +146,7 @@ async def test_confirmation_code_is_bound_to_sender_and_channel(
 
     assert await owner_whatsapp.send("unlock the front door") == 200
     challenge = (await eventually(owner_whatsapp.replies, timeout=10))[0].body
-    code = re.search(r"\b(\d{4})\b", challenge)
+    code = re.search(r"\b(\d{7})\b", challenge)
     assert code is not None, challenge
     assert state(daemon, "virtual:door")["locked"] is not False
 

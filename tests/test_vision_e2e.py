@@ -160,6 +160,13 @@ async def test_camera_api_tools_and_preferences(
     owner = ToolContext(channel="test", sender="owner")
     result = await tools.call("camera_snapshot", {"camera": "Driveway"}, owner)
     assert result.ok and result.value["media"][0].endswith(".jpg")
+    # Guests get no pictures and no events (unless `guests.allow: [cameras]`).
+    guest = ToolContext(channel="test", sender="gus", role="guest")
+    for name, args in (("camera_snapshot", {"camera": "Driveway"}), ("camera_events", {})):
+        denied = await tools.call(name, args, guest)
+        assert not denied.ok and denied.error == "not_allowed", denied
+    family = ToolContext(channel="test", sender="fay", role="family")
+    assert (await tools.call("camera_snapshot", {"camera": "Driveway"}, family)).ok
     missing = await tools.call("camera_snapshot", {"camera": "garden"}, owner)
     assert not missing.ok and missing.error == "no_such_device"
     asked = "Don't tell me about cars, only people and deliveries, and quiet from 11pm to 7am"

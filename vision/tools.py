@@ -79,8 +79,14 @@ def register(registry: ToolRegistry, vision: VisionService) -> None:
     """Register the camera tools."""
     timezone = vision.rt.config.home.timezone
 
+    def _may_see(ctx: ToolContext) -> None:
+        # Pictures of the house are for the household; guests only if the owner allows.
+        if not vision.rt.home.roles.may_see_cameras(ctx.role):
+            raise NotAllowed(f"Camera pictures aren't available to a {ctx.role}.")
+
     async def camera_snapshot(ctx: ToolContext, camera: str) -> dict[str, Any]:
         """Take a fresh picture from a camera ("show me the driveway"); the image is attached."""
+        _may_see(ctx)
         try:
             path = await vision.snapshot(camera)
         except CameraUnavailable as err:
@@ -94,6 +100,7 @@ def register(registry: ToolRegistry, vision: VisionService) -> None:
     ) -> dict[str, Any]:
         """Camera events (time, title, description, labels) since "today" (default),
         "yesterday", "3h", "30m" or an ISO time."""
+        _may_see(ctx)
         assert vision.events is not None
         name = vision.camera(camera).name if camera else None
         rows = vision.events.events(name, parse_since(since, timezone), max(1, min(limit, 100)))

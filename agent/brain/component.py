@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from agent.brain.providers import LLMError, Provider
 from agent.brain.reply import Reply
 from agent.brain.tools import ToolContext
 from agent.bus import InboundMessage
+from agent.challenges import Challenge, redact_codes
 from agent.policy import Policy, RateLimited
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WEB_CHANNELS = ("web", "cli")
+CODE_FILE = "confirm-code"
+CHANNEL_NAMES = {"whatsapp": "WhatsApp", "sms": "phone (SMS)", "telegram": "Telegram"}
 
 
 class Brain:
@@ -67,7 +71,9 @@ class Brain:
     def setup(self, rt: Runtime) -> None:
         """Publish the brain and the policy, register device tools and routes."""
         # Each owns its SQLite tables (migrations are local and quick).
-        self.policy = Policy(rt.store, rt.home, self.config)
+        self.policy = Policy(
+            rt.store, rt.home, self.config, deliver=self._deliver_code, notify=self._notify_owner
+        )
         self.history = History(rt.store)
         self.guard = LLMGuard(
             rt.store,
@@ -199,6 +205,7 @@ class Brain:
             sender=msg.sender,
             role=identity.role,
             conversation=conversation,
+            person=identity.name,
             runtime=self.rt,
             untrusted=untrusted,
             said=()
@@ -208,8 +215,10 @@ class Brain:
         if not untrusted:
             outcome = await self.policy.confirm(msg.channel, msg.sender, msg.text, identity.role)
             if outcome is not None:
+                # The typed code stays out of the history the model reads later.
+                typed = redact_codes(msg.text, everything=True)
                 return self._remember(
-                    conversation, msg, Reply(outcome.text, "local", outcome.actions)
+                    conversation, msg, Reply(outcome.text, "local", outcome.actions), typed
                 )
         area = self._area(msg, identity)
         if self.config.prefer_local or self.loop is None:
@@ -228,8 +237,12 @@ class Brain:
         if self.loop is not None:
             if not metered_early and (refusal := self._over_rate(msg)) is not None:
                 return refusal
-            if self.rt.config.home.language == "en" and not untrusted:
-                ctx.extras["owner_text"] = msg.text
+            if not untrusted:
+                # What the person's own words ask for, read by the matcher: the only
+                # high-risk commands the model's tool calls may ask a code for.
+                asked = self.local.asked(msg.text)
+                if asked is not None:
+                    ctx.extras["asked"] = asked
             # The model hears where it was said, so "the lights" can mean that room's.
             said = f"[in the {self.rt.home.area_name(area)}] {msg.text}" if area else msg.text
             try:
@@ -237,7 +250,7 @@ class Brain:
             except LLMError as err:
                 log.warning("LLM turn failed: %s", err)
                 if not self.config.prefer_local:
-                    ctx.extras.pop("owner_text", None)
+                    ctx.extras.pop("asked", None)
                     local = await self.local.handle(msg, ctx, can_hand_over=False, area=area)
                     if local is not None:
                         return local
@@ -275,15 +288,52 @@ class Brain:
                 log.warning("brain: unknown area %r (for %s); ignored", said, msg.channel)
         return None
 
-    def _remember(self, conversation: str, msg: InboundMessage, reply: Reply) -> Reply:
+    def _remember(
+        self, conversation: str, msg: InboundMessage, reply: Reply, said: str | None = None
+    ) -> Reply:
         """Keep locally answered turns in the history, so the LLM sees them later."""
         self.history.append(
-            conversation, {"role": "user", "content": msg.text}, msg.channel, msg.sender
+            conversation,
+            {"role": "user", "content": msg.text if said is None else said},
+            msg.channel,
+            msg.sender,
         )
         self.history.append(
             conversation, {"role": "assistant", "content": reply.text}, msg.channel, msg.sender
         )
         return reply
+
+    # -- codes out of band -------------------------------------------------------------
+
+    def _deliver_code(self, challenge: Challenge) -> str:
+        """Send the code of a dashboard/CLI request to the owner's phone (else a 0600 file).
+
+        The HTTP answer never carries it: a page riding the owner's cookie would read it.
+        """
+        where = "the dashboard" if challenge.channel == "web" else "the command line"
+        text = (
+            f"Code {challenge.code} confirms: {challenge.prompt} (asked from {where}). "
+            "Type it there, not here. If that wasn't you, don't: nothing happens without it."
+        )
+        outbox = self.rt.service("outbox")
+        target = outbox.owner_target() if outbox is not None else None
+        if target is not None:
+            outbox.enqueue(target[0], target[1], text, dedupe_key=f"code:{challenge.id}")
+            return f"your {CHANNEL_NAMES.get(target[0], target[0])}"
+        path = self.rt.paths.root / CODE_FILE
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{challenge.code}\n{text}\n")
+        os.replace(tmp, path)
+        return f"the file {path} (readable only by you)"
+
+    def _notify_owner(self, text: str, dedupe_key: str) -> None:
+        """A security notice to the owner through the outbox (logged when there is none)."""
+        log.warning("policy: %s", text)
+        outbox = self.rt.service("outbox")
+        if outbox is not None:
+            outbox.notify_owner(text, dedupe_key=dedupe_key)
 
     # -- routes ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from agent.errors import (
     ConfirmationRequired,
     HomeError,
     NoSuchDevice,
+    NotAllowed,
     UnsupportedCommand,
 )
 from agent.media import looks_like_uri, match_favourite
@@ -77,6 +78,18 @@ async def run_commands(
     done: dict[str, str] = {}
     failed: list[dict[str, str]] = []
     result: dict[str, Any] = {}
+    # Guests never reach locks, alarms or garage doors (unless the owner allows it),
+    # whatever the model or the phrase asked: refused before any code or command.
+    barred = [d for d in devices if not home.roles.may_touch(ctx.role, d)]
+    if barred:
+        names = ", ".join(d.name for d in barred)
+        if len(barred) == len(devices):
+            raise NotAllowed(f"{names}: not available to a {ctx.role}.")
+        devices = [d for d in devices if d not in barred]
+        failed.extend(
+            {"device": d.name, "error": "not_allowed", "detail": f"not available to a {ctx.role}"}
+            for d in barred
+        )
     for command in commands:
         able = [d for d in devices if d.supports(command)]
         if not able:  # say why, never an empty success
@@ -104,7 +117,7 @@ async def run_commands(
         if not safe:
             continue
         outcomes = await home.execute_many(
-            [d.id for d in safe], command, requested_by=ctx.requested_by
+            [d.id for d in safe], command, requested_by=ctx.requested_by, role=ctx.role
         )
         for device_id, outcome in outcomes:
             if isinstance(outcome, HomeError):
@@ -315,7 +328,8 @@ async def home_status(ctx: ToolContext, target: str | None = None) -> dict[str, 
     return {
         "units": "°F" if units == "imperial" else "°C",
         "devices": [
-            f"{d.name} ({home.area_name(d.area)}, {d.kind.value}): {state_phrase(d, units)}"
+            f"{d.name} ({home.area_name(d.area)}, {d.kind.value}): "
+            + (state_phrase(d, units) if home.roles.may_touch(ctx.role, d) else "not shared")
             for d in devices
         ],
     }

@@ -12,6 +12,8 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from agent.challenges import redact_codes
+
 if TYPE_CHECKING:
     from agent.store import Store
 
@@ -52,6 +54,10 @@ class History:
     ) -> int:
         """Persist one message; returns its row id."""
         calls = message.get("tool_calls")
+        content = message.get("content")
+        if isinstance(content, str):
+            # A one-time code never reaches the model (nor the provider) in a later turn.
+            content = redact_codes(content)
         cursor = self.store.execute(
             "INSERT INTO brain_messages(conversation, ts, role, content, tool_calls, "
             "tool_call_id, channel, sender) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -59,7 +65,7 @@ class History:
                 conversation,
                 time.time(),
                 message["role"],
-                message.get("content"),
+                content,
                 json.dumps(calls) if calls else None,
                 message.get("tool_call_id"),
                 channel,
@@ -82,7 +88,12 @@ class History:
                     "content": f"Summary of the earlier conversation:\n{row['content']}",
                 }
             else:
-                message = {"role": row["role"], "content": row["content"]}
+                content = row["content"]
+                # Rows written before codes were redacted at storage are scrubbed here.
+                message = {
+                    "role": row["role"],
+                    "content": redact_codes(content) if isinstance(content, str) else content,
+                }
                 if row["tool_calls"]:
                     message["tool_calls"] = json.loads(row["tool_calls"])
                 if row["tool_call_id"]:

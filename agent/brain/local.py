@@ -38,15 +38,16 @@ from agent.brain.local_lists import (
     plan_list,
     run_list_plan,
 )
-from agent.brain.local_plan import CannotDo, Plan, Unclear
+from agent.brain.local_plan import CannotDo, Plan, Unclear, plan_imperative
 from agent.brain.local_run import combine, execute_plan
 from agent.brain.local_sensors import answer_sensor_question
 from agent.brain.local_sentences import OWN_INTENTS, merge
 from agent.brain.local_setpoint import Implausible, PendingSetpoints, suggested_plan
 from agent.brain.local_targets import UNKNOWN_AREA, Resolver, entity
 from agent.brain.reply import Reply
-from agent.devices import Kind
+from agent.devices import Device, Kind
 from agent.naming import normalise
+from agent.policy import Asked
 
 if TYPE_CHECKING:
     from hassil import RecognizeResult
@@ -283,6 +284,25 @@ class LocalPath:
             found.append(plan)
         return found
 
+    def asked(self, text: str) -> Asked | None:
+        """The command a person's message literally asks for, read by the matcher, not a model.
+
+        The policy sends a one-time code only for a command this names (see Policy.request).
+        """
+        try:
+            plan = self.plan(text)
+        except (Unclear, CannotDo, Implausible):
+            plan = None
+        if plan is not None and plan.commands and plan.devices:
+            commands = [*plan.commands, *(command for _, command in plan.groups())]
+            return Asked.of(plan.devices, commands)
+        imperative = plan_imperative(self.strip_address(text), self._resolve)
+        return Asked.of(*imperative) if imperative is not None else None
+
+    def _resolve(self, target: str, kind: Kind) -> list[Device]:
+        found = self.home.resolve(target, kind)
+        return found.devices if found.ok else []
+
     # -- handling ------------------------------------------------------------------
 
     async def handle(
@@ -355,6 +375,8 @@ class LocalPath:
             return None if lists is None else await run_list_plan(plan, lists, self.soul)
         if plan.query is None:
             return await execute_plan(plan, ctx, self.soul, self.units)
+        if not all(self.home.roles.may_touch(ctx.role, d) for d in plan.devices):
+            return Reply(f"That isn't shared with a {ctx.role}.", path="local")
         if plan.intent == "HassClimateGetTemperature":
             answer = answer_temperature(plan.devices, self.units, self.home)
         else:

@@ -3,11 +3,12 @@ question back; and the media intents' plans (a table of simple ones, then the re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.devices import Action, Command, Device, Feature
+from agent.devices import Action, Command, Device, Feature, Kind
 from agent.errors import HomeError
 
 
@@ -100,3 +101,50 @@ def plan_media(
         first = per_device[devices[0].id]
         return Plan(intent, devices, [first], target_text=target_text, per_device=per_device)
     raise Unclear(f"intent {intent}")
+
+
+# A request that starts with a high-risk verb, after politeness: "can you open the
+# garage for the car", "please unlock the back door now". English only; other
+# languages rely on the community sentences (and the dashboard).
+_POLITE = r"(?:(?:hey|hi|ok|okay)\s+)?(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+)?"
+_HIGH_RISK_VERB = re.compile(
+    rf"^\s*{_POLITE}(?:please\s+)?(unlock|open|raise|disarm)\s+(.+)$", re.IGNORECASE
+)
+# Where the target phrase ends: a reason, a time, a second request.
+_TARGET_END = re.compile(
+    r"[,.;!?]|\b(for|because|so|since|then|and|but|please|now|when|if|before|after|"
+    r"right|asap|quickly)\b",
+    re.IGNORECASE,
+)
+_VERB_ACTIONS: dict[str, tuple[Action, frozenset[Kind]]] = {
+    "unlock": (Action.UNLOCK, frozenset({Kind.LOCK})),
+    "open": (Action.OPEN, frozenset({Kind.COVER, Kind.VALVE})),
+    "raise": (Action.OPEN, frozenset({Kind.COVER})),
+    "disarm": (Action.DISARM, frozenset({Kind.ALARM})),
+}
+
+
+def plan_imperative(
+    text: str, resolve: Callable[[str, Kind], list[Device]]
+) -> tuple[list[Device], list[Command]] | None:
+    """The devices and commands of a request that starts with unlock/open/disarm, if any.
+
+    `resolve` is the Home's own name resolution; the verb, not a model, picks the action.
+    """
+    match = _HIGH_RISK_VERB.match(text)
+    if match is None:
+        return None
+    target = _TARGET_END.split(match.group(2), maxsplit=1)[0].strip()
+    if not target:
+        return None
+    action, kinds = _VERB_ACTIONS[match.group(1).lower()]
+    for kind in sorted(kinds):
+        devices = resolve(target, kind)
+        if devices and all(d.kind == kind for d in devices):
+            break
+    else:
+        return None
+    commands = [Command(action=action)]
+    if action == Action.OPEN:
+        commands.append(Command(action=Action.SET_POSITION, position=100))
+    return devices, commands

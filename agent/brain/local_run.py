@@ -8,6 +8,7 @@ from agent.brain.local_answers import describe_action
 from agent.brain.local_data import tool_for
 from agent.brain.reply import Reply, action_record
 from agent.errors import AmbiguousTarget, HomeError, NoSuchDevice
+from agent.policy import Asked
 
 if TYPE_CHECKING:
     from agent.brain.local_plan import Plan
@@ -20,6 +21,10 @@ async def execute_plan(plan: Plan, ctx: ToolContext, soul: Soul, units: str) -> 
     from agent.brain.device_tools import run_commands
 
     groups = plan.groups()
+    # The plan is the person's own words: a high-risk command in it may ask for a code.
+    ctx.extras["asked"] = Asked.of(
+        plan.devices, [*plan.commands, *(command for _, command in groups)]
+    )
     tool = tool_for(groups[0][1])
     args = {"target": plan.target_text or ", ".join(d.name for d in plan.devices)}
     actions: list[dict[str, Any]] = []
@@ -43,7 +48,7 @@ async def execute_plan(plan: Plan, ctx: ToolContext, soul: Soul, units: str) -> 
         if "confirmation" in ctx.extras:
             confirmation = ctx.extras.pop("confirmation")
     if confirmation is not None:
-        return Reply(confirmation.prompt, "local", actions, confirmation.to_json())
+        return Reply(confirmation.text, "local", actions, confirmation.to_json())
     what = "; ".join(said)
     if said and problems:
         text = soul.reply("partial", what=what, problem="; ".join(problems))

@@ -33,7 +33,7 @@ from agent.brain.textcalls import SPECIAL_TOKENS
 if TYPE_CHECKING:
     from agent.brain.config import BrainConfig
     from agent.brain.tools import ToolContext, ToolRegistry
-    from agent.policy import Challenge
+    from agent.challenges import Challenge
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +165,15 @@ class AgentLoop:
             # A model that ends with no words, having done nothing: never send an empty reply.
             final = "I got no answer from the model, and nothing was changed."
         confirmation = None
+        stored = final
         if challenge is not None:
             confirmation = challenge.to_json()
-            # The daemon's own words carry the code, whatever the model said.
-            final = f"{final.strip()}\n{challenge.prompt}".strip()
+            # The daemon's own words carry the code, whatever the model said; the
+            # history (what the model reads next turn) gets the question without it.
+            stored = f"{final.strip()}\n{challenge.prompt}".strip()
+            final = f"{final.strip()}\n{challenge.text}".strip()
         self.history.append(
-            conversation, {"role": "assistant", "content": final}, ctx.channel, ctx.sender
+            conversation, {"role": "assistant", "content": stored}, ctx.channel, ctx.sender
         )
         return Reply(
             final,

@@ -32,6 +32,8 @@ class ToolContext:
     sender: str
     role: str = "owner"
     conversation: str = ""
+    # The person's name (the same on every channel): limits on codes count per person.
+    person: str = ""
     runtime: Any = None
     # Set when the text that led to this call did not come from the owner
     # (camera descriptions, device names, heartbeat notes...).

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from agent.config import Config
 
+# The CLI stays light to import (agent.roles pulls in pydantic): the same three roles.
 ROLES = ("owner", "family", "guest")
 CHANNELS = ("sms", "whatsapp", "telegram")
 

@@ -20,14 +20,16 @@ from typing import Any
 
 import aiohttp
 
+from agent.brain.component import CODE_FILE
 from agent.bus import CommandExecuted
+from agent.challenges import CODE_DIGITS
 from agent.daemon import Daemon, build_runtime
 from agent.devices import DeviceState
 from agent.eval.fixtures import FixtureHome
 from agent.eval.judge import Lists, Verdict, judge
 from agent.eval.suites import Case, Suite
 
-CODE = re.compile(r"\bYES (\d{4})\b")
+CODE = re.compile(rf"\bYES (\d{{{CODE_DIGITS}}})\b")
 
 
 @dataclass
@@ -61,6 +63,15 @@ class HomeUnderTest:
         async with self.http.post(self.url + "api/chat", json=body) as resp:
             result: dict[str, Any] = await resp.json()
             return result
+
+    def code(self, reply: dict[str, Any]) -> str | None:
+        """The one-time code the owner would type: from a phone reply, else the code file
+        (asked through the API, the answer never carries it)."""
+        found = CODE.search(str(reply.get("reply", "")))
+        if found is not None:
+            return found.group(1)
+        path = self.daemon.rt.paths.root / CODE_FILE
+        return path.read_text().split()[0] if path.exists() else None
 
     def reset(self, setup: dict[str, dict[str, Any]]) -> None:
         """Every device back to its fixture state, then the case's setup on top."""
@@ -163,9 +174,9 @@ async def run_case(under: HomeUnderTest, case: Case) -> Result:
         reply = await under.ask(case.sentence, conversation, case.area)
         ms = (time.perf_counter() - started) * 1000
         cpu_ms = (time.process_time() - cpu) * 1000
-        code = CODE.search(str(reply.get("reply", ""))) if reply.get("confirmation") else None
+        code = under.code(reply) if reply.get("confirmation") else None
         if code is not None:
-            confirmed = await under.ask(f"YES {code.group(1)}", conversation, case.area)
+            confirmed = await under.ask(f"YES {code}", conversation, case.area)
             reply = {**confirmed, "asked_code": True}
     finally:
         unsubscribe()

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aiohttp
 from aiohttp import web
 
-from agent.messaging.people import ROLES, Identity, normalise_address, valid_address
+from agent.messaging.people import Identity, normalise_address, valid_address
+from agent.roles import ROLES
 
 if TYPE_CHECKING:
     from agent.messaging.outbox import Outbox

@@ -17,6 +17,7 @@ from collections import defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
 from agent.bus import InboundMessage, Notice
+from agent.challenges import redact_codes
 from agent.messaging.outbox import Outbox
 
 if TYPE_CHECKING:
@@ -62,7 +63,9 @@ MIGRATIONS = [
 TURN_TIMEOUT = 300.0
 SENDER_RATE_PER_MINUTE = 20
 PAIRING_FAILURES_PER_SENDER = 5
-PAIRING_FAILURES_TOTAL = 30
+# Wrong pairing codes from everyone within an hour that make the owner hear about it
+# (a warning only: a global block would let any stranger stop pairing for everyone).
+PAIRING_FAILURES_WARN = 30
 KEEP_STRANGERS = 2000
 KEEP_SEEN_DAYS = 30
 
@@ -344,7 +347,11 @@ class Messaging:
         )
 
     def _may_try_pairing(self, channel: str, sender: str) -> bool:
-        """Codes are 8 digits; few failures per sender and per hour keep guessing hopeless."""
+        """Codes are 8 digits and live 15 minutes; 5 wrong tries per sender an hour.
+
+        The limit is per sender only: one stranger's guesses never block another's
+        pairing (the owner is warned when many senders guess, see PAIRING_FAILURES_WARN).
+        """
         hour_ago = time.time() - 3600
         for window in [*self._pair_failures.values(), self._pair_failures_total]:
             while window and window[0] < hour_ago:
@@ -352,15 +359,21 @@ class Messaging:
         for key in [k for k, v in self._pair_failures.items() if not v]:
             del self._pair_failures[key]  # many strangers must not grow this forever
         failures = len(self._pair_failures.get((channel, sender), ()))
-        return (
-            failures < PAIRING_FAILURES_PER_SENDER
-            and len(self._pair_failures_total) < PAIRING_FAILURES_TOTAL
-        )
+        return failures < PAIRING_FAILURES_PER_SENDER
 
     def _note_pairing_failure(self, channel: str, sender: str) -> None:
         now = time.time()
         self._pair_failures[(channel, sender)].append(now)
         self._pair_failures_total.append(now)
+        if len(self._pair_failures_total) == PAIRING_FAILURES_WARN and self.outbox is not None:
+            senders = len(self._pair_failures)
+            self.outbox.notify_owner(
+                f"Security: {PAIRING_FAILURES_WARN} wrong pairing codes in the last hour from "
+                f"{senders} sender{'s' if senders != 1 else ''} (latest {channel} {sender}). "
+                "Each sender is limited on its own; pairing still works for the person you "
+                "invited. `homeclaw pair list` shows pending codes.",
+                dedupe_key=f"pairing-guesses:{int(now // 3600)}",
+            )
 
     def _rate_limited(self, channel: str, sender: str) -> bool:
         window = self._rates[(channel, sender)]
@@ -409,7 +422,7 @@ class Messaging:
                         "channel": channel,
                         "sender": sender,
                         "name": name,
-                        "text": text[:200],
+                        "text": redact_codes(text[:200]),
                         "status": status,
                     },
                 )
@@ -437,7 +450,11 @@ class Messaging:
             sql += " WHERE status = ?"
             params.append(status)
         rows = self.rt.store.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
-        return [{**dict(r), "media": json.loads(r["media"])} for r in rows]
+        # A typed "YES 4821937" is shown as "YES [code]": the log is no place for codes.
+        return [
+            {**dict(r), "text": redact_codes(r["text"]), "media": json.loads(r["media"])}
+            for r in rows
+        ]
 
     def health_report(self) -> dict[str, Any]:
         """Shown in /api/health."""

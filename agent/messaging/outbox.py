@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.bus import Notice
+from agent.challenges import redact_codes
 
 if TYPE_CHECKING:
     from agent.bus import Bus
@@ -503,12 +504,13 @@ class Outbox:
 
 
 def _row_json(row: Any) -> dict[str, Any]:
+    """A message as the API and the websocket show it: a one-time code never, only its place."""
     return {
         "id": row["id"],
         "created": row["created"],
         "channel": row["channel"],
         "to": row["recipient"],
-        "text": row["text"],
+        "text": redact_codes(row["text"]),
         "media": json.loads(row["media"]),
         "status": row["status"],
         "attempts": row["attempts"],

@@ -16,13 +16,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agent.roles import ROLES
+
 if TYPE_CHECKING:
     from agent.config import Person
     from agent.store import Store
 
-# What each role may do; locks, alarms and garage doors stay with owners.
-ROLE_CAN_HIGH_RISK = {"owner": True, "family": True, "guest": False}
-ROLES = tuple(ROLE_CAN_HIGH_RISK)
 PHONE_CHANNELS = ("sms", "whatsapp", "twilio")
 PAIRING_TTL = 15 * 60.0
 # A pairing message is "PAIR 12345678" (case and spacing forgiven).

@@ -42,6 +42,35 @@ async def run_routine(request: web.Request) -> web.Response:
     return web.json_response(result.to_json())
 
 
+async def change_routine(request: web.Request) -> web.Response:
+    """PATCH {"visible_to": "guest"}: who may hear a routine's words (the owner decides)."""
+    from agent.roles import ROLES
+
+    routines = _routines(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    role = body.get("visible_to") if isinstance(body, dict) else None
+    if role not in ROLES:
+        return web.json_response(
+            {"error": "bad_request", "detail": f"visible_to must be one of {', '.join(ROLES)}"},
+            status=400,
+        )
+    routine = routines.find(request.match_info["name"])
+    if routine is None:
+        return web.json_response(
+            {"error": "no_such_routine", "detail": "no routine with that name"}, status=404
+        )
+    try:
+        saved = routines.save_routine(routine.model_copy(update={"visible_to": role}))
+    except HomeError as err:
+        return web.json_response({"error": err.kind, "detail": str(err)}, status=422)
+    from agent.routines.tools import routines_listing
+
+    return web.json_response(routines_listing(routines, saved))
+
+
 async def list_schedules(request: web.Request) -> web.Response:
     """Every schedule with its next run time."""
     routines = _routines(request)
@@ -101,6 +130,7 @@ def add_routes(app: web.Application, routines: RoutinesService) -> None:
     app.router.add_get("/api/routines", list_routines)
     app.router.add_post("/api/routines/reload", reload)
     app.router.add_post("/api/routines/{name}/run", run_routine)
+    app.router.add_patch("/api/routines/{name}", change_routine)
     app.router.add_get("/api/schedules", list_schedules)
     app.router.add_delete("/api/schedules/{id}", cancel_schedule)
     app.router.add_get("/api/heartbeat", heartbeat)

@@ -20,7 +20,13 @@ from agent.bus import InboundMessage, Notice, StateChanged
 from agent.devices import Command
 from agent.routines import api, tools
 from agent.routines.config import RoutineConfig, ScheduleConfig, StepConfig, WhenTime, dump
-from agent.routines.executor import RoutineError, RoutineRunner, RunResult, check_step_risk
+from agent.routines.executor import (
+    RoutineError,
+    RoutineRunner,
+    RunFor,
+    RunResult,
+    check_step_risk,
+)
 from agent.routines.heartbeat import Heartbeat
 from agent.routines.judge import make_judge
 from agent.routines.routinefile import RoutineFile
@@ -223,13 +229,16 @@ class Routines:
             else:
                 assert what.step is not None
                 doing = {"step": dump(what.step)}
-        return {
+        payload = {
             "when": when.model_dump(mode="json", exclude_defaults=True),
             "what": doing,
             "what_text": text,
             "name": name,
             "source": source,
         }
+        if not isinstance(what, str) and (what.by is not None or what.role != "owner"):
+            payload["by"] = {"requested_by": what.by, "role": what.role}
+        return payload
 
     def _register_phrases(self) -> None:
         local = self._local_path()
@@ -258,7 +267,8 @@ class Routines:
         async def handle(msg: InboundMessage, ctx: ToolContext) -> Reply:
             from agent.brain.reply import Reply, action_record
 
-            result = await self.run(name, requested_by=f"routine:{name}")
+            # Run as the person who said the phrase: their role, their name in the log.
+            result = await self.run(name, requested_by=ctx.requested_by, role=ctx.role)
             return Reply(
                 result.summary,
                 path="local",
@@ -279,8 +289,10 @@ class Routines:
                 return routine
         return None
 
-    async def run(self, name: str, *, requested_by: str, notify: bool = False) -> RunResult:
-        """Run a routine now; record and publish the result."""
+    async def run(
+        self, name: str, *, requested_by: str, role: str = "owner", notify: bool = False
+    ) -> RunResult:
+        """Run a routine now for someone (with their role); record and publish the result."""
         routine = self.find(name)
         if routine is None:
             known = ", ".join(r.name for r in self.routines.values()) or "none yet"
@@ -288,7 +300,7 @@ class Routines:
         say = self.notify_owner if notify else None
         self._running.add(routine.name)
         try:
-            result = await self.runner.run(routine, requested_by=requested_by, say=say)
+            result = await self.runner.run(routine, requested_by=requested_by, say=say, role=role)
         finally:
             self._running.discard(routine.name)
         self._record(result)
@@ -356,14 +368,20 @@ class Routines:
 
     async def _fire_job(self, payload: dict[str, Any]) -> None:
         what = payload["what"]
+        # A schedule runs for whoever set it up (chat: that person; config: the owner).
+        by = payload.get("by") or {}
+        requested_by = str(by.get("requested_by") or "schedule")
+        role = str(by.get("role") or "owner")
         if "routine" in what:
-            await self.run(what["routine"], requested_by="schedule", notify=True)
+            await self.run(what["routine"], requested_by=requested_by, role=role, notify=True)
         elif "say" in what:
             await self.notify_owner(f"Reminder: {what['say']}")
         elif "step" in what:
             step = StepConfig.model_validate(what["step"])
             routine = RoutineConfig(name=step.describe()[:80], steps=[step])
-            result = await self.runner.run(routine, requested_by="schedule", say=self.notify_owner)
+            result = await self.runner.run(
+                routine, requested_by=requested_by, say=self.notify_owner, role=role
+            )
             self._record(result)
             if not result.ok:
                 await self.notify_owner(result.summary)
@@ -374,12 +392,13 @@ class Routines:
                     undo["device_id"],
                     Command.model_validate(undo["command"]),
                     requested_by=undo.get("requested_by", "routine:undo"),
+                    role=undo.get("role", "owner"),
                 )
             except Exception as err:
                 log.warning("undo on %s failed: %s", undo["device_id"], err)
 
     async def _schedule_undo(
-        self, device_id: str, command: Command, seconds: float, requested_by: str
+        self, device_id: str, command: Command, seconds: float, run: RunFor
     ) -> None:
         job_id = f"undo:{device_id}"
         existing = self.schedules.get(job_id)
@@ -393,7 +412,8 @@ class Routines:
                 "undo": {
                     "device_id": device_id,
                     "command": command.to_json(),
-                    "requested_by": requested_by,
+                    "requested_by": run.requested_by,
+                    "role": run.role,
                 }
             },
             "what_text": f"put {self._device_name(device_id)} back",

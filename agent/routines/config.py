@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from agent.configbase import Section
 from agent.devices import Action
+from agent.roles import Role
 
 # Commands a routine may never send: they let people in or silence the alarm,
 # and a routine runs unattended. (Opening a garage door is refused when the
@@ -240,6 +241,11 @@ class RoutineConfig(Section):
     schedules: list[WhenTime] = []
     when: list[WhenConfig] = []
     steps: list[StepConfig] = Field(min_length=1)
+    # Who may hear its `say` steps and read its description. A routine written through
+    # chat is for the role that asked (the model may have put anything in it); the
+    # owner widens it by hand (or `PATCH /api/routines/NAME {"visible_to": "guest"}`).
+    visible_to: Role = "guest"
+    created_by: str | None = None
 
     @field_validator("phrases")
     @classmethod
@@ -257,6 +263,9 @@ class ScheduleConfig(WhenTime):
     routine: str | None = None
     say: str | None = None
     step: StepConfig | None = None
+    # Who asked for it through chat, and with what role it runs (config: the owner).
+    by: str | None = None
+    role: Role = "owner"
 
     @model_validator(mode="after")
     def _one_thing(self) -> ScheduleConfig:

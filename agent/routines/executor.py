@@ -20,6 +20,7 @@ from agent.brain.vocab import degrees
 from agent.devices import Action, Command, Device, Feature, Kind, Risk
 from agent.errors import ConfirmationRequired, DeviceUnavailable, HomeError, NoSuchDevice
 from agent.naming import PLURAL_KIND_WORDS, QUANTIFIERS, normalise
+from agent.roles import at_least
 from agent.routines.config import RoutineConfig, StepConfig, parse_duration, parse_temperature
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ MAX_DEPTH = 3
 # Failure reasons that read as a sentence after the device name.
 VERB_REASONS = ("didn't", "isn't", "can't")
 
-Revert = Callable[[str, Command, float, str], Awaitable[None]]
+Revert = Callable[[str, Command, float, "RunFor"], Awaitable[None]]
 Say = Callable[[str], Awaitable[None]]
 
 
@@ -50,6 +51,8 @@ class StepResult:
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     said: str | None = None
+    # A `say` step this person may not hear (the routine is not visible to their role).
+    withheld: bool = False
     command: Command | None = None
     noun: str = "devices"
 
@@ -131,6 +134,14 @@ def check_step_risk(step: StepConfig, devices: list[Device], units: str) -> None
         )
 
 
+@dataclass(frozen=True)
+class RunFor:
+    """Who a run is for: how the command log names them, and their role."""
+
+    requested_by: str
+    role: str
+
+
 @dataclass
 class _Plan:
     step: StepConfig
@@ -169,12 +180,23 @@ class RoutineRunner:
         self.revert = revert
 
     async def run(
-        self, routine: RoutineConfig, *, requested_by: str, say: Say | None = None
+        self,
+        routine: RoutineConfig,
+        *,
+        requested_by: str,
+        say: Say | None = None,
+        role: str = "owner",
     ) -> RunResult:
-        """Run every step and return the per-step results with a one-line summary."""
+        """Run every step as `role` would, and return the per-step results with a summary.
+
+        A guest's run leaves locks, alarms and garage doors alone, and hears a `say`
+        step only when the routine is visible to guests.
+        """
         started, t0 = time.time(), time.monotonic()
         said: list[str] = []
-        steps = await self._run_steps(routine, requested_by, said, depth=0)
+        # The command log names the person and the routine ("whatsapp:+1555… (routine X)").
+        run = RunFor(f"{requested_by} (routine {routine.name})", role)
+        steps = await self._run_steps(routine, run, said, depth=0)
         if say is not None:
             for text in said:
                 await say(text)
@@ -182,9 +204,9 @@ class RoutineRunner:
         return RunResult(routine.name, requested_by, steps, started, time.monotonic() - t0, summary)
 
     async def _run_steps(
-        self, routine: RoutineConfig, requested_by: str, said: list[str], depth: int
+        self, routine: RoutineConfig, run: RunFor, said: list[str], depth: int
     ) -> list[StepResult]:
-        plans = [self._plan(step) for step in routine.steps]
+        plans = [self._plan(step, run.role) for step in routine.steps]
         finished = [asyncio.Event() for _ in plans]
         nested: list[list[StepResult]] = [[] for _ in plans]
 
@@ -196,12 +218,18 @@ class RoutineRunner:
                     if mine & {d.id for d in plans[j].devices}:
                         await finished[j].wait()
                 if plan.step.say is not None:
-                    plan.result.said = plan.step.say
-                    said.append(plan.step.say)
+                    # What a routine says may hold anything its author (or a model) put
+                    # in it: only roles it is visible to hear it.
+                    if at_least(run.role, routine.visible_to):
+                        plan.result.said = plan.step.say
+                        said.append(plan.step.say)
+                    else:
+                        plan.result.withheld = True
+                        plan.result.step = "say (private)"
                 elif plan.step.routine is not None:
-                    nested[i] = await self._nested(plan, requested_by, said, depth)
+                    nested[i] = await self._nested(plan, run, said, depth)
                 elif plan.command is not None:
-                    await self._act(plan, requested_by)
+                    await self._act(plan, run)
             except Exception as err:  # one broken step must not sink the others
                 log.exception("routine %s: step %s failed", routine.name, plan.result.step)
                 plan.result.failed.append((plan.result.step, str(err)))
@@ -215,7 +243,7 @@ class RoutineRunner:
         return out
 
     async def _nested(
-        self, plan: _Plan, requested_by: str, said: list[str], depth: int
+        self, plan: _Plan, run: RunFor, said: list[str], depth: int
     ) -> list[StepResult]:
         name = plan.step.routine or ""
         inner = self.routines(name)
@@ -225,9 +253,9 @@ class RoutineRunner:
         if depth + 1 >= MAX_DEPTH:
             plan.result.failed.append((name, "routines are nested too deeply"))
             return [plan.result]
-        return await self._run_steps(inner, requested_by, said, depth + 1)
+        return await self._run_steps(inner, run, said, depth + 1)
 
-    def _plan(self, step: StepConfig) -> _Plan:
+    def _plan(self, step: StepConfig, role: str = "owner") -> _Plan:
         result = StepResult(step.describe(), step.action.value if step.action else None)
         plan = _Plan(step, [], result)
         if step.target is None:
@@ -258,6 +286,9 @@ class RoutineRunner:
                     verb = plan.command.action.value.replace("_", " ")
                     result.failed.append((device.name, f"can't {verb}"))
                 continue
+            if not self.home.roles.may_touch(role, device):
+                result.failed.append((device.name, f"isn't available to a {role}"))
+                continue
             if device.command_risk(command) is Risk.HIGH:
                 result.failed.append((device.name, "routines never do that unattended"))
                 continue
@@ -270,7 +301,7 @@ class RoutineRunner:
             result.noun = "speakers"
         return plan
 
-    async def _act(self, plan: _Plan, requested_by: str) -> None:
+    async def _act(self, plan: _Plan, run: RunFor) -> None:
         command = plan.command
         assert command is not None
         targets: list[Device] = []
@@ -286,7 +317,9 @@ class RoutineRunner:
             command = plan.commands[device.id]
             try:
                 async with asyncio.timeout(plan.step.timeout):
-                    await self.home.execute(device.id, command, requested_by=requested_by)
+                    await self.home.execute(
+                        device.id, command, requested_by=run.requested_by, role=run.role
+                    )
             except TimeoutError:
                 plan.result.failed.append((device.name, "didn't answer"))
                 return
@@ -300,7 +333,7 @@ class RoutineRunner:
             if plan.step.for_ and self.revert is not None:
                 undo = undo_command(before, command)
                 if undo is not None:
-                    await self.revert(device.id, undo, parse_duration(plan.step.for_), requested_by)
+                    await self.revert(device.id, undo, parse_duration(plan.step.for_), run)
 
         await asyncio.gather(*(one(d) for d in targets))
         order = {d.name: i for i, d in enumerate(plan.devices)}

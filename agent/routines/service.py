@@ -45,8 +45,10 @@ class RoutinesService(Protocol):
         """A routine by name (any case), or by one of its phrases."""
         ...
 
-    async def run(self, name: str, *, requested_by: str, notify: bool = False) -> RunResult:
-        """Run a routine now; record and publish the result."""
+    async def run(
+        self, name: str, *, requested_by: str, role: str = "owner", notify: bool = False
+    ) -> RunResult:
+        """Run a routine now for someone (with their role); record and publish the result."""
         ...
 
     def last_run(self, name: str) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from agent.brain.tools import ToolContext
 from agent.config import ConfigError
 from agent.errors import HomeError, NotAllowed
+from agent.roles import at_least, rank
 from agent.routines.config import (
     RoutineConfig,
     ScheduleConfig,
@@ -47,12 +48,12 @@ def register(registry: ToolRegistry, routines: RoutinesService) -> None:
         """Run a routine now by name (e.g. "sleepy time"); returns what each step did."""
         if ctx.untrusted:
             raise NotAllowed("A routine runs only when someone asks for it.")
-        result = await routines.run(name, requested_by=f"routine:{name}")
+        result = await routines.run(name, requested_by=ctx.requested_by, role=ctx.role)
         return result.to_json()
 
     async def list_routines(ctx: ToolContext) -> list[dict[str, Any]]:
         """List the home's routines with their phrases, steps, times and last result."""
-        return [routines_listing(routines, r) for r in routines.routines.values()]
+        return [routines_listing(routines, r, ctx.role) for r in routines.routines.values()]
 
     async def create_or_update_routine(
         ctx: ToolContext,
@@ -74,7 +75,12 @@ def register(registry: ToolRegistry, routines: RoutinesService) -> None:
         """
         _may_change(ctx)
         old = routines.find(name)
+        # Whatever the model wrote is for the role that asked, at most (never wider than
+        # before): a guest never hears text an owner's turn put in a routine.
+        visible = ctx.role if old is None or rank(ctx.role) < rank(old.visible_to) else None
         data: dict[str, Any] = {
+            "visible_to": visible or (old.visible_to if old else ctx.role),
+            "created_by": old.created_by if old and old.created_by else ctx.requested_by,
             "name": old.name if old else name,
             "description": description
             if description is not None
@@ -91,7 +97,7 @@ def register(registry: ToolRegistry, routines: RoutinesService) -> None:
             raise InvalidRoutine("; ".join(err.problems)) from None
         except ValueError as err:
             raise InvalidRoutine(str(err)) from None
-        return routines_listing(routines, saved)
+        return routines_listing(routines, saved, ctx.role)
 
     async def delete_routine(ctx: ToolContext, name: str) -> dict[str, Any]:
         """Delete a routine by name (its phrases and times go with it)."""
@@ -120,11 +126,13 @@ def register(registry: ToolRegistry, routines: RoutinesService) -> None:
         "daily", "mon"...), sun + offset_minutes, or cron.
         """
         _may_change(ctx)
+        # It runs later as the person who set it up (their role), logged under their name.
+        by = {"by": ctx.requested_by, "role": ctx.role}
         # Validates what to do (exactly one of routine, say, step); the time is a placeholder,
         # the real one is chosen below.
         try:
             what = ScheduleConfig.model_validate(
-                {"routine": routine, "say": say, "step": step, "at": "00:00", "name": name}
+                {"routine": routine, "say": say, "step": step, "at": "00:00", "name": name, **by}
             )
         except ValueError as err:
             raise InvalidRoutine(str(err)) from None
@@ -153,6 +161,7 @@ def register(registry: ToolRegistry, routines: RoutinesService) -> None:
                     "sun": sun,
                     "offset_minutes": offset_minutes,
                     "name": name,
+                    **by,
                 }
             )
             return routines.save_schedule(standing)
@@ -188,16 +197,23 @@ def register(registry: ToolRegistry, routines: RoutinesService) -> None:
         registry.register(fn)
 
 
-def routines_listing(routines: RoutinesService, routine: RoutineConfig) -> dict[str, Any]:
-    """A routine as the tools, API and CLI list it."""
+def routines_listing(
+    routines: RoutinesService, routine: RoutineConfig, role: str = "owner"
+) -> dict[str, Any]:
+    """A routine as the tools, API and CLI list it (text hidden from roles it isn't for)."""
     from agent.routines.scheduler import describe_when
 
+    shown = at_least(role, routine.visible_to)
+    last = routines.last_run(routine.name)
     return {
         "name": routine.name,
-        "description": routine.description,
+        "description": routine.description if shown else None,
         "phrases": routine.phrases,
-        "steps": [s.describe() for s in routine.steps],
+        "steps": [
+            s.describe() if shown or s.say is None else "say (private)" for s in routine.steps
+        ],
+        "visible_to": routine.visible_to,
         "schedules": [describe_when(w) for w in routine.schedules],
         "when": [w.model_dump(exclude_none=True) for w in routine.when],
-        "last_run": routines.last_run(routine.name),
+        "last_run": last if shown or last is None else {"ok": last.get("ok")},
     }

@@ -108,8 +108,8 @@ function mount() {
     const code = el("input", {
       type: "text",
       inputmode: "numeric",
-      pattern: "[0-9]{4}",
-      size: "6",
+      pattern: "[0-9 \\-]{4,14}",
+      size: "9",
       "aria-label": "Confirmation code",
     });
     const ok = el("button", { type: "submit" }, "Confirm");
