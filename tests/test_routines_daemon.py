@@ -380,6 +380,11 @@ async def test_heartbeat_through_the_api(start: Callable[[], Awaitable[House]], 
         async with http.get(house.url + "api/heartbeat") as resp:
             info = await resp.json()
         assert [c["checked_by"] for c in info["concerns"]] == ["rule", "llm"]
+        assert "heartbeat.enabled in config.yaml" in info["how_to_enable"]
+        house.daemon.rt.demo = True  # the demo rewrites its config: only its flags help
+        async with http.get(house.url + "api/heartbeat") as resp:
+            assert "homeclaw demo --llm" in (await resp.json())["how_to_enable"]
+        house.daemon.rt.demo = False
         async with http.post(house.url + "api/heartbeat/beat") as resp:
             report = await resp.json()
     assert report["judged"] == 0  # no LLM: the judgement concern waits

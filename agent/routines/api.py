@@ -109,6 +109,7 @@ async def heartbeat(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "enabled": routines.heartbeat_enabled,
+            "how_to_enable": routines.heartbeat_how_to_enable,
             "every_minutes": hb.config.every_minutes,
             "concerns": [
                 {"text": c.text, "checked_by": "rule" if c.rule else "llm"} for c in hb.concerns()

@@ -142,6 +142,13 @@ class Routines:
         enabled = self.rt.config.heartbeat.enabled
         return enabled if enabled is not None else self.rt.config.brain.provider != "none"
 
+    @property
+    def heartbeat_how_to_enable(self) -> str:
+        """What the owner does to turn the heartbeat on, in this home (a demo or not)."""
+        if self.rt.demo:  # the demo rewrites config.yaml on every run: only its flags last
+            return "restart the demo with a language model: `homeclaw demo --llm URL --model MODEL`"
+        return "set heartbeat.enabled in config.yaml, or configure an LLM (brain.provider)"
+
     def now(self) -> datetime:
         """The time in the home's timezone (tests replace this clock)."""
         return datetime.now(self.timezone)

@@ -33,6 +33,11 @@ class RoutinesService(Protocol):
         """On when configured so, else on exactly when an LLM is configured."""
         ...
 
+    @property
+    def heartbeat_how_to_enable(self) -> str:
+        """What the owner does to turn the heartbeat on, in this home (a demo or not)."""
+        ...
+
     def now(self) -> datetime:
         """The time in the home's timezone."""
         ...

@@ -127,7 +127,7 @@ function mount() {
     if (h.ok) {
       heartbeatInfo.textContent = h.data.enabled
         ? `Every ${h.data.every_minutes} min${h.data.last ? `; last check ${window.homeclaw.when(h.data.last.at, "time")}` : ""}.`
-        : "Off (turn it on with heartbeat.enabled, or configure an LLM).";
+        : `Off (to turn it on, ${h.data.how_to_enable}).`;
       concerns.replaceChildren(...h.data.concerns.map((c) => {
         const item = el("li");
         item.textContent = `${c.text} — ${c.checked_by === "rule" ? "rule" : "LLM"}`;
