@@ -99,3 +99,25 @@ def test_the_banner_names_the_home_when_a_plain_homeclaw_would_miss_it(
     out = capsys.readouterr().out
     assert f"    homeclaw --home '{other}' devices" in out
     assert f"`homeclaw --home '{other}' dashboard`" in out
+
+
+def test_demo_llm_on_ollama_uses_its_own_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.cli.core import demo_brain
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert demo_brain(None, None) is None
+    # The README's command: Ollama's /v1 would cut long prompts at its default context.
+    ollama = demo_brain("http://127.0.0.1:11434/v1", "qwen2.5:7b-instruct")
+    assert ollama == {
+        "provider": "ollama",
+        "base_url": "http://127.0.0.1:11434",
+        "model": "qwen2.5:7b-instruct",
+    }
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    other = demo_brain("http://127.0.0.1:8080/v1", "m")
+    assert other == {
+        "provider": "openai",
+        "base_url": "http://127.0.0.1:8080/v1",
+        "model": "m",
+        "api_key": "${OPENAI_API_KEY}",
+    }

@@ -130,6 +130,22 @@ def run_daemon(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_brain(llm: str | None, model: str | None) -> dict[str, str] | None:
+    """The demo's `brain:` section for `--llm URL --model M` (None: no LLM)."""
+    if not llm:
+        return None
+    from agent.brain.ollama import looks_like_ollama, ollama_root
+
+    if looks_like_ollama(llm):
+        # Ollama's OpenAI endpoint (/v1, what the README shows) silently cuts prompts past
+        # its default context; its own API takes num_ctx per request.
+        return {"provider": "ollama", "base_url": ollama_root(llm), "model": model or "default"}
+    brain = {"provider": "openai", "base_url": llm, "model": model or "default"}
+    if os.environ.get("OPENAI_API_KEY"):
+        brain["api_key"] = "${OPENAI_API_KEY}"
+    return brain
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """The daemon plus a simulated home."""
     from agent.config import ConfigError
@@ -144,11 +160,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         lock.acquire()  # before anything resets the folder another demo may be using
         paths.token(create=True)
-        brain = None
-        if args.llm:
-            brain = {"provider": "openai", "base_url": args.llm, "model": args.model or "default"}
-            if os.environ.get("OPENAI_API_KEY"):
-                brain["api_key"] = "${OPENAI_API_KEY}"
+        brain = demo_brain(args.llm, args.model)
         import asyncio
 
         asyncio.run(
