@@ -86,6 +86,21 @@ class HomeLock:
         self.release()
 
 
+def lock_holder(root: Path) -> str | None:
+    """Who holds the home folder's lock ("homeclaw demo (pid N)"), or None when nobody does."""
+    try:
+        handle = (root / "daemon.lock").open("r")
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return handle.read().strip() or "another process"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+
+
 def who_listens(port: int) -> str | None:
     """The process listening on a TCP port, as "pid N (command)", from /proc (Linux)."""
     inodes: set[str] = set()

@@ -64,6 +64,36 @@ async def test_cli_says_when_the_daemon_is_not_running(tmp_path: Path) -> None:
     assert "not running" in result.stderr
 
 
+async def test_cli_says_the_daemon_is_starting_while_it_holds_the_home(tmp_path: Path) -> None:
+    from agent.process import HomeLock
+
+    await homeclaw("init", home=tmp_path)
+    config = tmp_path / "config.yaml"
+    config.write_text(config.read_text().replace("port: 8321", f"port: {free_port()}"))
+    with HomeLock(tmp_path, "demo"):  # what a demo holds from its first second, before serving
+        result = await homeclaw("devices", home=tmp_path)
+    assert result.returncode == 1
+    assert f"homeclaw is starting: homeclaw demo (pid {os.getpid()}) holds" in result.stderr
+    after = await homeclaw("devices", home=tmp_path)
+    assert "not running" in after.stderr
+
+    # The README's way: a plain `homeclaw devices` while `homeclaw demo` starts in its own folder.
+    demo = tmp_path / ".homeclaw-demo"
+    demo.mkdir()
+    (demo / "token").write_text("t")
+    env = {k: v for k, v in os.environ.items() if k != "HOMECLAW_HOME"} | {"HOME": str(tmp_path)}
+    with HomeLock(demo, "demo"):
+        plain = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "agent.cli", "devices"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert f"holds {demo} but does not answer" in plain.stderr, plain.stderr
+
+
 async def test_doctor_reports_each_connection(simulated_home: SimulatedHome) -> None:
     home = simulated_home.daemon.rt.paths.root
     result = await homeclaw("doctor", home=home)

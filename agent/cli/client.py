@@ -10,6 +10,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from agent.paths import HomePaths
+from agent.process import lock_holder
 
 
 class DaemonUnreachable(Exception):
@@ -27,8 +28,8 @@ def reachable_home(paths: HomePaths) -> HomePaths:
         return paths
     default = HomePaths.from_env("~/.homeclaw")
     demo = HomePaths.from_env("~/.homeclaw-demo")
-    if paths.root == default.root and (demo.root / "url").exists():
-        return demo
+    if paths.root == default.root and ((demo.root / "url").exists() or lock_holder(demo.root)):
+        return demo  # serving, or still starting (it holds its folder from its first second)
     return paths
 
 
@@ -78,6 +79,12 @@ def api(
         except ValueError:
             return {"error": "http", "detail": f"HTTP {err.code}"}
     except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+        if holder := lock_holder(paths.root):  # started, not serving yet: don't say "start it"
+            raise DaemonUnreachable(
+                f"homeclaw is starting: {holder} holds {paths.root} but does not answer at "
+                f"{base_url(paths)} yet. Try again in a few seconds (it prints the dashboard "
+                "link when it is ready)."
+            ) from None
         raise DaemonUnreachable(
             f"homeclaw is not running at {base_url(paths)} ({err}). Start it with "
             "`homeclaw run` (or `homeclaw demo`)."
