@@ -156,3 +156,30 @@ async def test_a_camera_description_cannot_hush_alerts(
     assert running.rt.service("vision").hush_rules() == []
     second = await frigate.detect("front_door", sub_label="Alex", zones=("garden",), duration=0.2)
     assert (await notified(running, second))["notified"] == "yes"
+
+
+async def test_not_useful_and_undo_on_the_dashboard(
+    browser: Any,
+    start_daemon: Callable[..., Awaitable[RunningDaemon]],
+    frigate: FakeFrigate,
+    telegram: TelegramFake,
+) -> None:
+    running = await start_daemon(config(frigate, telegram, cooldown=0))
+    await listening(running)
+    street = await frigate.detect("front_door", zones=("street",), duration=0.2)
+    await notified(running, street)
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    await page.goto(running.login_url())
+    button = page.locator("#cameras .timeline button", has_text="Not useful")
+    await button.first.wait_for(timeout=10_000)
+    await button.first.click()
+    hushed = page.locator("#cameras .hushed li", has_text="you said “not useful”")
+    await hushed.wait_for(timeout=10_000)
+    assert "front door" in await hushed.inner_text()
+    assert len(running.rt.service("vision").hush_rules()) == 1
+    await hushed.locator("button", has_text="Undo").click()
+    await eventually(lambda: running.rt.service("vision").hush_rules() == [], timeout=10)
+    await hushed.wait_for(state="detached", timeout=10_000)
+    assert errors == []
