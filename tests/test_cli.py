@@ -151,3 +151,18 @@ def test_demo_llm_on_ollama_uses_its_own_api(monkeypatch: pytest.MonkeyPatch) ->
         "model": "m",
         "api_key": "${OPENAI_API_KEY}",
     }
+
+
+async def test_doctor_says_plainly_that_the_llm_server_does_not_answer(tmp_path: Path) -> None:
+    await homeclaw("init", home=tmp_path)
+    config = tmp_path / "config.yaml"
+    port = free_port()  # nothing listens there
+    text = config.read_text().replace(
+        "  provider: none ",
+        f"  provider: ollama\n  base_url: http://127.0.0.1:{port}\n  model: qwen3:4b\n  #",
+    )
+    config.write_text(text)
+    result = await homeclaw("doctor", home=tmp_path)
+    line = next(x for x in result.stdout.splitlines() if "brain:" in x)
+    assert line.strip().startswith(f"✗ brain: nothing answers at 127.0.0.1:{port}"), line
+    assert "ollama serve" in line and "ClientConnectorError" not in line

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -162,6 +163,23 @@ async def _llm_today(paths: HomePaths) -> str:
     )
 
 
+CHECK_TIMEOUT = 8.0
+
+
+def plain_failure(name: str, err: Exception) -> str:
+    """A failed check in a sentence: what did not answer, not the library's exception."""
+    if isinstance(err, RuntimeError) and str(err):
+        return str(err)  # our own sentence, already plain
+    if isinstance(err, aiohttp.ClientConnectorError):
+        hint = " — is the LLM server running? (Ollama: `ollama serve`)" if name == "brain" else ""
+        code = err.os_error.errno  # asyncio's own strerror repeats the address
+        why = os.strerror(code).lower() if code else err.os_error.strerror
+        return f"nothing answers at {err.host}:{err.port} ({why}){hint}"
+    if isinstance(err, TimeoutError):
+        return f"no answer within {CHECK_TIMEOUT:.0f} s"
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
 async def run_checks(
     config: Config, paths: HomePaths | None = None, *, demo: bool = False
 ) -> list[Check]:
@@ -172,13 +190,9 @@ async def run_checks(
 
     async def one(name: str, fn: Callable[[], Awaitable[str]]) -> Check:
         try:
-            return Check(name, True, await asyncio.wait_for(fn(), 8))
+            return Check(name, True, await asyncio.wait_for(fn(), CHECK_TIMEOUT))
         except Exception as err:  # each failure is reported, none stops the others
-            if isinstance(err, RuntimeError) and str(err):
-                return Check(name, False, str(err))  # our own sentence, already plain
-            return Check(
-                name, False, f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-            )
+            return Check(name, False, plain_failure(name, err))
 
     results = list(await asyncio.gather(*(one(n, f) for n, f in checks)))
     try:
