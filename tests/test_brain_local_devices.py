@@ -173,3 +173,15 @@ async def test_a_jammed_lock_is_not_reported_locked(house: tuple[Runtime, Brain]
     assert "jammed" in reply.text and "Done" not in reply.text
     assert reply.actions[0]["ok"] is False
     assert rt.home.get(SHED).state.lock_state == "jammed"
+
+
+async def test_turning_up_a_range_thermostat_moves_its_range(house: tuple[Runtime, Brain]) -> None:
+    """ "turn the ecobee up": both ends go up a degree."""
+    rt, brain = house
+    low, high = ecobee(rt)
+    reply = await brain.handle(message("turn the ecobee up"), OWNER)
+    assert reply.path == "local", reply.text
+    new_low, new_high = ecobee(rt)
+    assert low is not None and high is not None and new_low is not None and new_high is not None
+    assert new_low == pytest.approx(low + 5 / 9, abs=0.06)
+    assert new_high == pytest.approx(high + 5 / 9, abs=0.06)

@@ -36,6 +36,22 @@ def setpoint_command(device: Device, value: float, units: str) -> Command:
     return range_command(low, low + spread, units)
 
 
+def step_command(device: Device, delta_c: float) -> Command | None:
+    """ "Turn up the heat": the setpoint, or a held range as a whole, moved by delta_c."""
+    s = device.state
+    if holds_range(device) and s.target_low_c is not None and s.target_high_c is not None:
+        return Command(
+            action=Action.SET_TEMPERATURE,
+            target_low_c=round(s.target_low_c + delta_c, 1),
+            target_high_c=round(s.target_high_c + delta_c, 1),
+        )
+    if s.target_temperature_c is None:
+        return None
+    return Command(
+        action=Action.SET_TEMPERATURE, temperature_c=round(s.target_temperature_c + delta_c, 1)
+    )
+
+
 def range_command(heat_to: float | None, cool_to: float | None, units: str) -> Command:
     """Heat-to and/or cool-to (owner's units) as one set_temperature command."""
     return Command(

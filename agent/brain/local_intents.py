@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.brain.climate import setpoint_command
+from agent.brain.climate import setpoint_command, step_command
 from agent.brain.local_kinds import KIND_INTENTS, OPENABLE, plan_vacuum
 from agent.brain.local_plan import CannotDo, Plan, Unclear, plan_media
 from agent.brain.local_sentences import OWN_INTENTS
@@ -136,12 +136,10 @@ def plan_climate(result: RecognizeResult, resolver: Resolver, units: str, here: 
         delta_c = (5 / 9 if units == "imperial" else 1.0) * (1 if step == "up" else -1)
         per_device = {}
         for d in devices:
-            now = d.state.target_temperature_c
-            if now is None:
+            stepped = step_command(d, delta_c)  # a range moves as a whole
+            if stepped is None:
                 raise Unclear(f"{d.name} has no setpoint")
-            per_device[d.id] = Command(
-                action=Action.SET_TEMPERATURE, temperature_c=round(now + delta_c, 1)
-            )
+            per_device[d.id] = stepped
         first = per_device[devices[0].id]
         return Plan(result.intent.name, devices, [first], per_device=per_device)
     value = float(entity(result, "temperature"))
