@@ -204,3 +204,17 @@ async def test_model_without_tool_support(house: tuple[Runtime, Brain], llm: Fak
     reply = await brain.handle(message("porch off"), OWNER)
     assert reply.path == "none"
     assert "does not support tool calls" in reply.text and "gemma2:2b" in reply.text
+
+
+async def test_the_model_is_offered_the_tools_this_home_can_use(
+    house: tuple[Runtime, Brain], llm: FakeLLM
+) -> None:
+    rt, brain = house
+    await brain.handle(message("hello"), OWNER)
+    offered = {t["function"]["name"] for t in llm.requests[-1]["tools"]}
+    assert {"turn_on", "unlock", "alarm", "set_climate", "home_status"} <= offered
+    assert "camera_snapshot" not in offered  # no camera here
+    rt.home.remove("mqtt:front_door")
+    await brain.handle(message("hello again"), OWNER)
+    offered = {t["function"]["name"] for t in llm.requests[-1]["tools"]}
+    assert "unlock" not in offered and "lock" not in offered and "turn_on" in offered

@@ -162,7 +162,9 @@ def register(registry: ToolRegistry, vision: VisionService) -> None:
     approvals = agent_approvals.of(vision.rt)
     approvals.on("camera_preferences", approved)
 
-    registry.register(camera_snapshot)
-    registry.register(camera_events)
-    registry.register(set_camera_preferences)
-    registry.register(camera_alert_feedback)
+    # Shown to the model only in a house with cameras (each tool costs prompt tokens).
+    def has_cameras() -> bool:
+        return bool(vision.rt.config.cameras)
+
+    for fn in (camera_snapshot, camera_events, set_camera_preferences, camera_alert_feedback):
+        registry.register(fn, offered=has_cameras)

@@ -112,7 +112,8 @@ class Brain:
 
     def prompt_tokens(self) -> int:
         """The fixed part of every request (system prompt + tool block), estimated."""
-        return estimate_tokens(self.system_prompt()) + estimate_tokens(self.rt.tools.schemas())
+        schemas = self.rt.tools.schemas()
+        return estimate_tokens(self.system_prompt()) + estimate_tokens(schemas)
 
     def context_warning(self) -> str | None:
         """Why the prompt may be cut by the server (Ollama's OpenAI endpoint), or None."""

@@ -9,6 +9,7 @@ in the owner's units (°F for imperial homes), °C inside.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent.brain.climate import holds_range, range_command, setpoint_command
@@ -353,7 +354,27 @@ DEVICE_TOOLS = (
 def register_device_tools(registry: ToolRegistry, home: Home | None = None) -> None:
     """Add the device tools to the registry (the vacuum tool only while the home has one)."""
     for fn in DEVICE_TOOLS:
-        offered = None
-        if fn is vacuum and home is not None:
-            offered = lambda: bool(home.devices(kind=Kind.VACUUM))  # noqa: E731
-        registry.register(fn, offered=offered)
+        registry.register(fn, offered=_offered(fn.__name__, home))
+
+
+# Tools that only make sense while the home has such a device: each costs prompt
+# tokens on every request (~50-160), and small models choose better from fewer.
+# The set changes only when a kind appears or goes, so the prefix stays cacheable.
+NEEDS_KIND: dict[str, Kind] = {
+    "set_climate": Kind.CLIMATE,
+    "set_cover": Kind.COVER,
+    "lock": Kind.LOCK,
+    "unlock": Kind.LOCK,
+    "alarm": Kind.ALARM,
+    "play_music": Kind.SPEAKER,
+    "media_control": Kind.SPEAKER,
+    "vacuum": Kind.VACUUM,
+}
+
+
+def _offered(name: str, home: Home | None) -> Callable[[], bool] | None:
+    """When the model is shown this tool (None: always)."""
+    kind = NEEDS_KIND.get(name)
+    if kind is None or home is None:
+        return None
+    return lambda: bool(home.devices(kind=kind))

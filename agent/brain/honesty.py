@@ -41,6 +41,10 @@ STATED = re.compile(
     r"armed|disarmed|set to)\b",
     re.I,
 )
+# The owner asked something rather than asked for something.
+QUESTION = re.compile(
+    r"\?\s*$|^\s*(?:is|are|was|were|what|which|who|how|does|do|did|can|where)\b", re.I
+)
 NO_ANSWER_KINDS = ("unavailable", "timeout", "integration_error")
 # What a read-back must not say after a command (a jammed lock is not locked).
 CONTRARY = {
@@ -121,10 +125,15 @@ def honest_reply(
     *,
     kind_of: Callable[[str], str | None] = lambda name: None,
     english: bool = True,
+    asked: str = "",
 ) -> tuple[str, bool]:
-    """The reply to send, and whether the model's own words had to be corrected."""
+    """The reply to send, and whether the model's own words had to be corrected.
+
+    `asked` is the owner's message: an answer to a question may state a state
+    ("the porch light is on"); only a claim of having acted is checked then.
+    """
     facts = turn_facts(actions)
-    claims = english and _claims(text, facts)
+    claims = english and _claims(text, facts, question=bool(QUESTION.search(asked)))
     if not facts.acted:
         if claims and facts.pending_confirmation:
             return "Nothing has changed yet: that waits for your confirmation.", True
@@ -162,11 +171,11 @@ def summary(facts: TurnFacts, kind_of: Callable[[str], str | None]) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def _claims(text: str, facts: TurnFacts) -> bool:
+def _claims(text: str, facts: TurnFacts, question: bool = False) -> bool:
     if ACTED.search(text):
         return True
-    # "The lights are off" after a home_status read is a report, not a claim.
-    return not facts.read_something and bool(STATED.search(text))
+    # "The lights are off" after a home_status read, or to a question, is a report.
+    return not facts.read_something and not question and bool(STATED.search(text))
 
 
 def _nothing_reason(facts: TurnFacts) -> str:

@@ -158,7 +158,9 @@ class AgentLoop:
         if cut_off:
             final = f"{final} … {CUT_OFF}" if final else CUT_OFF[1:-1].capitalize() + "."
         challenge: Challenge | None = ctx.extras.pop("confirmation", None)
-        final, corrected = honest_reply(final, actions, kind_of=self.kind_of, english=self.english)
+        final, corrected = honest_reply(
+            final, actions, kind_of=self.kind_of, english=self.english, asked=text
+        )
         if corrected:
             log.warning("turn %s: reply corrected to match what was done", conversation)
         if not final.strip() and challenge is None:

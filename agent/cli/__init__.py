@@ -18,6 +18,7 @@ CLI_MODULES = [
     "agent.cli.messaging",
     "agent.cli.routines",
     "agent.cli.vision",
+    "agent.cli.eval",
 ]
 
 

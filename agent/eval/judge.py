@@ -149,15 +149,20 @@ def judge(
     sent: list[tuple[str, str]],
     home: FixtureHome,
     lists: tuple[Lists, Lists] = ({}, {}),
+    answered_by: tuple[str, ...] = ("local",),
 ) -> Verdict:
-    """The outcome of one sentence, from the `ask --json` reply and the house before/after."""
+    """The outcome of one sentence, from the `ask --json` reply and the house before/after.
+
+    `answered_by`: the paths whose answers count (an LLM's too when the brain has one);
+    a reply from any other path was handed over.
+    """
     names = {e.device_id: e.name for e in home.entities}
     text = str(reply.get("reply", ""))
     listed = judge_lists(expect, *lists)
     if expect.question:
         if any(after[i] != before.get(i) for i in after) or sent or listed is not None:
             return Verdict("wrong", "a question changed the house")
-        if reply.get("path") != "local" or ASKED_BACK.search(text):
+        if reply.get("path") not in answered_by or ASKED_BACK.search(text):
             return Verdict("handed_over", text[:80])
         return judge_answer(expect.answer or "", text, home)
     verdict = judge_actions(expect, before, after, sent, names)
@@ -167,6 +172,6 @@ def judge(
         return verdict
     if listed is not None:
         return listed
-    if reply.get("path") != "local" or ASKED_BACK.search(text):
+    if reply.get("path") not in answered_by or ASKED_BACK.search(text):
         return Verdict("handed_over", text[:80])
     return Verdict("wrong", f"nothing done: {text[:80]}")

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class Result:
     reply: dict[str, Any]
     ms: float
     cpu_ms: float = 0.0
+    # LLM calls and tokens the sentence cost (the brain's own count; empty without an LLM).
+    usage: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,32 +107,36 @@ class HomeUnderTest:
         return found
 
 
-def daemon_config(home: FixtureHome) -> dict[str, Any]:
-    """The whole config for a daemon holding this home: loopback, no LLM, nothing else."""
+def daemon_config(home: FixtureHome, brain: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole config for a daemon holding this home: loopback, no LLM (unless `brain`
+    says which), nothing else."""
     return {
         **home.config(),
         "web": {"host": "127.0.0.1", "port": 0},
         "discovery": {"enabled": False, "interfaces": ["127.0.0.1"]},
         "memory": {"enabled": False},
         # One person asks hundreds of questions a minute here.
-        "brain": {"rate_limit_per_minute": 1_000_000},
+        "brain": {"rate_limit_per_minute": 1_000_000, **(brain or {})},
     }
 
 
 @asynccontextmanager
-async def running(home: FixtureHome, root: Path | None = None) -> AsyncIterator[HomeUnderTest]:
-    """A daemon with this home's virtual devices, stopped on exit."""
+async def running(
+    home: FixtureHome, root: Path | None = None, brain: dict[str, Any] | None = None
+) -> AsyncIterator[HomeUnderTest]:
+    """A daemon with this home's virtual devices (and `brain` config), stopped on exit."""
     from agent.config import Config
     from agent.paths import HomePaths
 
     with tempfile.TemporaryDirectory(prefix="homeclaw-eval-") as tmp:
         paths = HomePaths(root or Path(tmp))
-        rt = build_runtime(Config.model_validate(daemon_config(home)), paths)
+        rt = build_runtime(Config.model_validate(daemon_config(home, brain)), paths)
         daemon = Daemon(rt)
         url = await daemon.start()
         http = aiohttp.ClientSession(
             headers={"Authorization": f"Bearer {rt.token}"},
-            timeout=aiohttp.ClientTimeout(total=30),
+            # A small model on a CPU can take minutes over one sentence's rounds.
+            timeout=aiohttp.ClientTimeout(total=600 if brain else 30),
         )
         try:
             expected = len(home.devices())
@@ -169,6 +175,7 @@ async def run_case(under: HomeUnderTest, case: Case) -> Result:
 
     unsubscribe = bus.on(CommandExecuted, record)
     conversation = f"eval:{uuid.uuid4().hex}"
+    spent_before = _spent(under)
     try:
         started, cpu = time.perf_counter(), time.process_time()
         reply = await under.ask(case.sentence, conversation, case.area)
@@ -181,16 +188,38 @@ async def run_case(under: HomeUnderTest, case: Case) -> Result:
     finally:
         unsubscribe()
     lists = (lists_before, await under.lists())
-    verdict = judge(case.expect, reply, before, under.states(), sent, case.home, lists)
-    return Result(case, verdict, reply, ms, cpu_ms)
+    verdict = judge(
+        case.expect,
+        reply,
+        before,
+        under.states(),
+        sent,
+        case.home,
+        lists,
+        answered_by=("local", "llm"),
+    )
+    spent = _spent(under)
+    usage = {k: spent[k] - spent_before.get(k, 0) for k in spent}
+    return Result(case, verdict, reply, ms, cpu_ms, usage)
 
 
-async def run_suite(suite: Suite, progress: Callable[[Result], None] | None = None) -> list[Result]:
-    """Every case of a suite, home by home, in order."""
+def _spent(under: HomeUnderTest) -> dict[str, int]:
+    """The brain's LLM counters today (calls, prompt and completion tokens)."""
+    brain = under.daemon.rt.services.get("brain")
+    guard = getattr(brain, "guard", None)
+    return guard.usage() if guard is not None else {}
+
+
+async def run_suite(
+    suite: Suite,
+    progress: Callable[[Result], None] | None = None,
+    brain: dict[str, Any] | None = None,
+) -> list[Result]:
+    """Every case of a suite, home by home, in order (through `brain` when given)."""
     results: list[Result] = []
     for home in suite.homes():
         cases = [c for c in suite.cases if c.home is home]
-        async with running(home) as under:
+        async with running(home, brain=brain) as under:
             for case in cases:
                 result = await run_case(under, case)
                 results.append(result)
