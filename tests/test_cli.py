@@ -61,7 +61,8 @@ async def test_cli_says_when_the_daemon_is_not_running(tmp_path: Path) -> None:
     config.write_text(config.read_text().replace("port: 8321", f"port: {free_port()}"))
     result = await homeclaw("devices", home=tmp_path)
     assert result.returncode == 1
-    assert "not running" in result.stderr
+    assert "not running at http://127.0.0.1:" in result.stderr
+    assert "(connection refused)" in result.stderr and "urlopen" not in result.stderr
 
 
 async def test_cli_says_the_daemon_is_starting_while_it_holds_the_home(tmp_path: Path) -> None:

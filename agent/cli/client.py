@@ -86,9 +86,17 @@ def api(
                 "link when it is ready)."
             ) from None
         raise DaemonUnreachable(
-            f"homeclaw is not running at {base_url(paths)} ({err}). Start it with "
+            f"homeclaw is not running at {base_url(paths)} ({_why(err)}). Start it with "
             "`homeclaw run` (or `homeclaw demo`)."
         ) from None
+
+
+def _why(err: OSError) -> str:
+    """'connection refused', not urllib's '<urlopen error [Errno 111] Connection refused>'."""
+    reason = getattr(err, "reason", err)
+    if isinstance(reason, OSError) and reason.errno:
+        return os.strerror(reason.errno).lower()
+    return str(reason)
 
 
 def home_zone(paths: HomePaths) -> tzinfo:
