@@ -33,18 +33,14 @@ import aiohttp
 import psutil
 from ruamel.yaml import YAML
 
-# Run as a script, this folder comes first on sys.path and bench/memory.py
-# would shadow the `memory` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-from agent.config import Config, load_config  # noqa: E402
-from agent.daemon import Daemon, build_runtime  # noqa: E402
-from agent.demo import DEMO_CONFIG, DemoBroker, merge, start_parts  # noqa: E402
-from agent.demo.simulation import DemoContext, DemoPart  # noqa: E402
-from agent.devices import Action, Command, Device, Kind, Risk  # noqa: E402
-from agent.paths import HomePaths  # noqa: E402
-from integrations.demo_advertise import advertise, service_infos  # noqa: E402
-from integrations.discovery_scan import SERVICE_KINDS, scan_mdns, scan_ssdp  # noqa: E402
+from agent.config import Config, load_config
+from agent.daemon import Daemon, build_runtime
+from agent.demo import DEMO_CONFIG, DemoBroker, merge, start_parts
+from agent.demo.simulation import DemoContext, DemoPart
+from agent.devices import Action, Command, Device, Kind, Risk
+from agent.paths import HomePaths
+from integrations.demo_advertise import advertise, service_infos
+from integrations.discovery_scan import SERVICE_KINDS, scan_mdns, scan_ssdp
 
 DEVICE_PARTS = [
     "integrations.mqtt.simulator:demo",

@@ -19,23 +19,17 @@ import argparse
 import asyncio
 import contextlib
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-# Run as a script, this file's folder comes first on sys.path, and bench/memory.py
-# would shadow the `memory` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-from agent.bus import Bus  # noqa: E402
-from agent.home import Home  # noqa: E402
-from integrations.homeassistant.adapter import HomeAssistantBridge  # noqa: E402
-from integrations.homeassistant.config import HomeAssistantConfig  # noqa: E402
-from integrations.homeassistant.simulator import HomeAssistantSimulator  # noqa: E402
+from agent.bus import Bus
+from agent.home import Home
+from integrations.homeassistant.adapter import HomeAssistantBridge
+from integrations.homeassistant.config import HomeAssistantConfig
+from integrations.homeassistant.simulator import HomeAssistantSimulator
 
 
 class Target:

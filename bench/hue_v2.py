@@ -14,23 +14,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-# Run as a script, this folder comes first on sys.path and bench/memory.py
-# would shadow the `memory` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-from agent.bus import Bus  # noqa: E402
-from agent.demo.simulation import LoopbackAddresses  # noqa: E402
-from agent.devices import Action, Command  # noqa: E402
-from agent.home import Home  # noqa: E402
-from integrations.hue.adapter import create  # noqa: E402
-from integrations.hue.config import HueConfig  # noqa: E402
-from integrations.hue.simulator import demo_bridge  # noqa: E402
+from agent.bus import Bus
+from agent.demo.simulation import LoopbackAddresses
+from agent.devices import Action, Command
+from agent.home import Home
+from integrations.hue.adapter import create
+from integrations.hue.config import HueConfig
+from integrations.hue.simulator import demo_bridge
 
 LIGHT = "hue:001788fffe4a1b2c:00:17:88:01:0a:00:00:01-0b"
 

@@ -32,19 +32,15 @@ from typing import Any
 import aiohttp
 from ruamel.yaml import YAML
 
-# Run as a script, this folder comes first on sys.path and bench/memory.py would
-# shadow the `memory` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-from agent.config import Config, load_config  # noqa: E402
-from agent.daemon import Daemon, build_runtime  # noqa: E402
-from agent.demo import DEMO_CONFIG, DEMO_PARTS, DemoBroker, merge, start_parts  # noqa: E402
-from agent.demo.simulation import DemoContext, DemoPart, free_port  # noqa: E402
-from agent.devices import Action, Command, Device, Kind  # noqa: E402
-from agent.errors import HomeError  # noqa: E402
-from agent.home import Home  # noqa: E402
-from agent.paths import HomePaths  # noqa: E402
-from agent.routines import EXAMPLE_ROUTINES  # noqa: E402
+from agent.config import Config, load_config
+from agent.daemon import Daemon, build_runtime
+from agent.demo import DEMO_CONFIG, DEMO_PARTS, DemoBroker, merge, start_parts
+from agent.demo.simulation import DemoContext, DemoPart, free_port
+from agent.devices import Action, Command, Device, Kind
+from agent.errors import HomeError
+from agent.home import Home
+from agent.paths import HomePaths
+from agent.routines import EXAMPLE_ROUTINES
 
 SLEEPY_C = (66 - 32) * 5 / 9
 

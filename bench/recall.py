@@ -7,7 +7,7 @@ keyword path (SQLite FTS5/BM25) and for the hybrid path against the fake
 hashed-trigram embeddings server (which measures the plumbing and fusion, not a
 semantic model).
 
-    /work/venv/bin/python bench/memory.py [--facts 10000] [--questions 300]
+    /work/venv/bin/python bench/recall.py [--facts 10000] [--questions 300]
 """
 
 from __future__ import annotations
@@ -17,22 +17,17 @@ import asyncio
 import datetime as dt
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path and its name
-# would shadow the `memory` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-from agent.store import Store  # noqa: E402
-from memory.config import MemoryConfig  # noqa: E402
-from memory.index import MemoryIndex  # noqa: E402
-from memory.recall import Memory  # noqa: E402
-from memory.simulator import FakeEmbeddings  # noqa: E402
-from memory.store import MEMORY_FILE, MemoryFiles  # noqa: E402
-from memory.vectors import Embedder, VectorIndex  # noqa: E402
+from agent.store import Store
+from memory.config import MemoryConfig
+from memory.index import MemoryIndex
+from memory.recall import Memory
+from memory.simulator import FakeEmbeddings
+from memory.store import MEMORY_FILE, MemoryFiles
+from memory.vectors import Embedder, VectorIndex
 
 SYLLABLES = "ka lo mi ra ne to su vi da pe lu ri ko sa mo ve na zu ti be".split()
 ROOMS = "bedroom kitchen office nursery studio attic basement lounge library".split()
