@@ -85,3 +85,33 @@ async def test_a_wall_tablet_opened_for_a_room(
     await page.locator("#chat .chat-house", has_text="Porch light on").wait_for(timeout=10000)
     assert rt.home.get("virtual:porch").state.on is True
     assert rt.home.get("virtual:hall").state.on is False
+
+
+@pytest.mark.timeout(90)
+async def test_chat_panel_says_what_the_llm_spent_and_why_it_pauses(
+    browser: Any,
+    start_daemon: Callable[..., Awaitable[RunningDaemon]],
+) -> None:
+    """With a daily budget spent, the panel shows the spend and that the LLM is paused."""
+    from agent.brain.simulator import FakeLLM, Reply
+
+    async with FakeLLM(default=Reply(text="A poem.", prompt_tokens=3000)) as llm:
+        brain = {
+            "provider": "openai",
+            "base_url": llm.base_url,
+            "model": "fake-model",
+            "api_key": "k",
+            "max_retries": 0,
+            "daily_token_budget": 2000,
+        }
+        daemon = await start_daemon({**CONFIG, "brain": brain})
+        page = await browser.new_page()
+        await page.goto(daemon.login_url())
+        status = page.locator("#chat-llm")
+        await status.filter(has_text="0 calls, 0 tokens today of 2,000").wait_for(timeout=10000)
+        box = page.locator("#chat input[name=text]")
+        await box.fill("write me a poem")
+        await box.press("Enter")
+        await page.locator("#chat .chat-house", has_text="A poem.").wait_for(timeout=10000)
+        await status.filter(has_text="paused: today's LLM budget").wait_for(timeout=10000)
+        assert "fake-model: 1 calls" in (await status.text_content() or "")

@@ -218,3 +218,18 @@ async def test_the_model_is_offered_the_tools_this_home_can_use(
     await brain.handle(message("hello again"), OWNER)
     offered = {t["function"]["name"] for t in llm.requests[-1]["tools"]}
     assert "unlock" not in offered and "lock" not in offered and "turn_on" in offered
+
+
+async def test_the_prefix_is_byte_identical_between_turns(
+    house: tuple[Runtime, Brain], llm: FakeLLM
+) -> None:
+    """System prompt and tools are the same bytes turn after turn (servers cache them),
+    whatever the devices' state did in between."""
+    rt, brain = house
+    await brain.handle(message("hello"), OWNER)
+    await turn_on_all(rt, "mqtt:porch_light", "mqtt:study_lamp")
+    await brain.handle(message("hello again"), OWNER)
+    first, second = llm.requests
+    assert json.dumps(first["messages"][0]) == json.dumps(second["messages"][0])
+    assert json.dumps(first["tools"]) == json.dumps(second["tools"])
+    assert "Porch light" in first["messages"][0]["content"]
