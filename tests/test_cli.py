@@ -167,3 +167,17 @@ async def test_doctor_says_plainly_that_the_llm_server_does_not_answer(tmp_path:
     line = next(x for x in result.stdout.splitlines() if "brain:" in x)
     assert line.strip().startswith(f"✗ brain: nothing answers at 127.0.0.1:{port}"), line
     assert "ollama serve" in line and "ClientConnectorError" not in line
+
+
+def test_building_the_cli_loads_nothing_heavy() -> None:
+    """`ask` and `devices` start quickly: no command module may import pydantic or asyncio
+    at the top (the parser is built from every module; issue 13: p95 < 150 ms)."""
+    probe = (
+        "import sys, agent.cli as c; c.build_parser(); "
+        "print(sorted(m for m in ('pydantic', 'agent.config', 'aiohttp', 'asyncio') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout

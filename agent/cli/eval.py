@@ -11,13 +11,14 @@ asks for: `local` (no LLM), `llm` (the configured model, every sentence), or
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent.config import Config
 from agent.paths import HomePaths
+
+if TYPE_CHECKING:  # pydantic and asyncio load only when `eval` runs: every command imports this
+    from agent.config import Config
 
 DEFAULT_SUITES = "generated,assist-mini"
 
@@ -117,7 +118,10 @@ async def evaluate(
 
 def run_eval(args: argparse.Namespace) -> int:
     """Build the sandbox, run the suites, print the figures."""
+    import asyncio
+
     from agent.cli.core import load_or_exit
+    from agent.config import Config
     from agent.eval.report import table
 
     paths = HomePaths.from_env(args.home)
