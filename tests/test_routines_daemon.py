@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import re
 import shutil
 import sqlite3
 import time
@@ -356,6 +357,9 @@ async def test_api_and_cli(start: Callable[[], Awaitable[House]], home: Path) ->
     assert text.startswith("Away:"), text
     status, text = await asyncio.to_thread(cli, "schedules", "list")
     assert status == 0 and "porch light on" in text and "next:" in text
+    # Times as the home's clock shows them, not ISO: "next: Sat 01-10 19:00".
+    assert re.search(r"next: \w{3} \d\d-\d\d \d\d:\d\d$", text, re.M), text
+    assert not re.search(r"next: \d{4}-", text), text
     # A hand edit, then reload: a broken file is refused with its line, a good one loads.
     original = (home / "routines.yaml").read_text()
     (home / "routines.yaml").write_text(original.replace("action: lock", "action: unlock", 1))

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import urllib.parse
+from datetime import datetime
 from typing import Any
 
 from agent.cli.client import DaemonUnreachable, api
@@ -141,8 +142,18 @@ def _list_schedules(args: argparse.Namespace) -> int:
         print("No schedules.")
     for item in result["schedules"]:
         label = item.get("name") or item["what"]
-        print(f"{item['id']}  {label}  [{item['when']}]  next: {item.get('next_run') or '—'}")
+        print(f"{item['id']}  {label}  [{item['when']}]  next: {_when(item.get('next_run'))}")
     return 0
+
+
+def _when(iso: str | None) -> str:
+    """'Thu 12-03 07:00': the API gives the next run in the home's own offset already."""
+    if not iso:
+        return "—"
+    try:
+        return datetime.fromisoformat(iso).strftime("%a %m-%d %H:%M")
+    except ValueError:
+        return iso
 
 
 def _cancel_schedule(args: argparse.Namespace) -> int:
