@@ -146,9 +146,31 @@ async def test_a_v1_only_bridge_falls_back_to_polling() -> None:
         await sim.stop()
 
 
+async def test_an_emulated_bridge_is_read_resource_by_resource() -> None:
+    """Like emulated_hue: no `/api/<key>/` (404) and no groups. Lights still come in."""
+    sim = demo_bridge("127.0.0.1", strict_slash=True, missing={"groups", "scenes"})
+    await sim.start()
+    try:
+        key = sim.add_user()
+        hue = create(HueConfig.model_validate({"bridges": [{"host": sim.address, "app_key": key}],
+                                               "poll_interval": 0.1}))  # fmt: skip
+        home = Home(bus=Bus())
+        home.integrations["hue"] = hue
+        task = asyncio.create_task(hue.run(home))
+        try:
+            await eventually(lambda: home.find(TABLE) and home.find(DESK), timeout=10)
+            assert home.find(DINING) is None  # no groups on this bridge
+            sim.set_light("Desk lamp", on=True)
+            await eventually(lambda: home.get(DESK).state.on is True, timeout=5)
+        finally:
+            await shutdown(hue, task)
+    finally:
+        await sim.stop()
+
+
 async def test_an_http_error_is_not_unreachability() -> None:
-    """emulated_hue answers `/api/<key>/` with 404: the house says so, key hidden."""
-    sim = demo_bridge("127.0.0.1", strict_slash=True)
+    """A bridge answering 404 where lights should be: the house says so, key hidden."""
+    sim = demo_bridge("127.0.0.1", strict_slash=True, missing={"lights"})
     key = sim.add_user()
     await sim.start()
     try:
@@ -159,6 +181,6 @@ async def test_an_http_error_is_not_unreachability() -> None:
                 await link.connect(session, Home(bus=Bus()))
         message = str(caught.value)
         assert "answered HTTP 404" in message and "not reachable" not in message
-        assert key not in message and "/api/<app key>/" in message
+        assert key not in message and "/api/<app key>/lights" in message
     finally:
         await sim.stop()

@@ -30,6 +30,7 @@ from agent.errors import (
     UnsupportedCommand,
 )
 from integrations.hue.config import HueBridgeConfig, HueConfig
+from integrations.hue.emulated import TolerantHueBridgeV1
 from integrations.hue.mapping import (
     ROOM_TYPES,
     command_to_hue,
@@ -107,7 +108,7 @@ class BridgeLink:
             raise AuthenticationFailed(
                 f"The Hue bridge at {self.host} is not paired; run `homeclaw hue-pair {self.host}`."
             )
-        api = HueBridgeV1(self.host, self.config.app_key, websession=session)
+        api = TolerantHueBridgeV1(self.host, self.config.app_key, websession=session)
         async with self.errors():
             await api.initialize()
             assert api.config is not None

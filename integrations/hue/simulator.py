@@ -89,6 +89,8 @@ class HueBridgeSimulator:
     v2_port: int | None = None
     # Answer `/api/<key>/` with 404 (emulated_hue's routes have no trailing slash).
     strict_slash: bool = False
+    # v1 resource lists this bridge does not have (404), e.g. {"groups"} for emulated_hue.
+    missing: set[str] = field(default_factory=set)
     # Called with (light id, changed v1 keys) after every change, whoever made it.
     on_change: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
     v2: HueV2Api | None = None
@@ -268,6 +270,8 @@ class HueBridgeSimulator:
         if not self._authorised(request):
             return _error(1, "/" + request.match_info["path"], "unauthorized user")
         parts = [p for p in request.match_info["path"].split("/") if p]
+        if parts and parts[0] in self.missing:
+            return web.Response(status=404, text="404: Not Found")
         if request.method == "GET":
             return self._get(parts)
         if request.method == "PUT":
