@@ -19,7 +19,15 @@ from zoneinfo import ZoneInfo
 from agent.bus import InboundMessage, Notice, StateChanged
 from agent.devices import Command
 from agent.routines import api, tools
-from agent.routines.config import RoutineConfig, ScheduleConfig, StepConfig, WhenTime, dump
+from agent.routines.config import (
+    RoutineConfig,
+    ScheduleConfig,
+    StepConfig,
+    WhenTime,
+    dump,
+    routine_problems,
+    same_schedule,
+)
 from agent.routines.executor import (
     RoutineError,
     RoutineRunner,
@@ -159,7 +167,7 @@ class Routines:
         """Take routines and schedules from a (validated) config: phrases, triggers, jobs."""
         self.routines = {r.name.lower(): r for r in config.routines}
         self.schedule_configs = list(config.schedules)
-        self.problems = self.check(config.routines, config.schedules)
+        self.problems = routine_problems(config.routines, config.schedules)
         for problem in self.problems:
             log.warning("routines: %s", problem)
         self.triggers.load(config.routines)
@@ -188,26 +196,6 @@ class Routines:
             "problems": self.problems,
             "heartbeat": self.heartbeat_enabled,
         }
-
-    def check(self, routines: list[RoutineConfig], schedules: list[ScheduleConfig]) -> list[str]:
-        """Problems across routines: unknown routines, reused names and phrases."""
-        problems: list[str] = []
-        names = [r.name.lower() for r in routines]
-        phrases: dict[str, str] = {}
-        for routine in routines:
-            if names.count(routine.name.lower()) > 1:
-                problems.append(f"two routines are called {routine.name!r}")
-            for phrase in [routine.name, *routine.phrases]:
-                owner = phrases.setdefault(phrase.lower(), routine.name)
-                if owner != routine.name:
-                    problems.append(f"“{phrase}” triggers both {owner} and {routine.name}")
-            for step in routine.steps:
-                if step.routine and step.routine.lower() not in names:
-                    problems.append(f"{routine.name}: there is no routine {step.routine!r}")
-        for schedule in schedules:
-            if schedule.routine and schedule.routine.lower() not in names:
-                problems.append(f"a schedule runs {schedule.routine!r}, which is not a routine")
-        return problems
 
     def _config_payloads(self) -> list[dict[str, Any]]:
         payloads = []
@@ -446,7 +434,7 @@ class Routines:
             if step.routine and self.find(step.routine) is None:
                 raise RoutineError(f"There's no routine called “{step.routine}”.")
         others = [r for r in self.routines.values() if r.name.lower() != routine.name.lower()]
-        problems = self.check([*others, routine], [])
+        problems = routine_problems([*others, routine], [])
         if problems:
             raise RoutineError("; ".join(problems))
         data = dump(routine)
@@ -492,7 +480,7 @@ class Routines:
         self._check_what(schedule)
         when = WhenTime.model_validate(schedule.model_dump(include=set(WhenTime.model_fields)))
         self.schedules.trigger(when)  # a sun schedule without a location fails here
-        config = self.file.upsert("schedules", dump(schedule), partial(_same_schedule, schedule))
+        config = self.file.upsert("schedules", dump(schedule), partial(same_schedule, schedule))
         self.apply(config)
         job = self.schedules.get(job_id_for(self._payload(when, schedule, source="config")))
         listing = self.schedules.listing(job) if job is not None else {}
@@ -510,7 +498,7 @@ class Routines:
         for schedule in self.schedule_configs:
             when = WhenTime.model_validate(schedule.model_dump(include=set(WhenTime.model_fields)))
             if job_id_for(self._payload(when, schedule, source="config")) == job_id:
-                config, removed = self.file.remove("schedules", partial(_same_schedule, schedule))
+                config, removed = self.file.remove("schedules", partial(same_schedule, schedule))
                 self.apply(config)
                 return removed > 0
         for routine in self.routines.values():
@@ -520,11 +508,4 @@ class Routines:
                     kept = [w for w in routine.schedules if w != when]
                     self.save_routine(routine.model_copy(update={"schedules": kept}))
                     return True
-        return False
-
-
-def _same_schedule(schedule: ScheduleConfig, old: Any) -> bool:
-    try:
-        return ScheduleConfig.model_validate(dict(old)) == schedule
-    except Exception:
         return False

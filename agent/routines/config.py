@@ -310,3 +310,32 @@ def parse_window(value: str) -> tuple[time, time]:
 def dump(model: Section) -> dict[str, Any]:
     """A config model as the plain YAML data an owner would write (defaults left out)."""
     return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+
+def routine_problems(routines: list[RoutineConfig], schedules: list[ScheduleConfig]) -> list[str]:
+    """Problems across routines: unknown routines, reused names and phrases."""
+    problems: list[str] = []
+    names = [r.name.lower() for r in routines]
+    phrases: dict[str, str] = {}
+    for routine in routines:
+        if names.count(routine.name.lower()) > 1:
+            problems.append(f"two routines are called {routine.name!r}")
+        for phrase in [routine.name, *routine.phrases]:
+            owner = phrases.setdefault(phrase.lower(), routine.name)
+            if owner != routine.name:
+                problems.append(f"“{phrase}” triggers both {owner} and {routine.name}")
+        for step in routine.steps:
+            if step.routine and step.routine.lower() not in names:
+                problems.append(f"{routine.name}: there is no routine {step.routine!r}")
+    for schedule in schedules:
+        if schedule.routine and schedule.routine.lower() not in names:
+            problems.append(f"a schedule runs {schedule.routine!r}, which is not a routine")
+    return problems
+
+
+def same_schedule(schedule: ScheduleConfig, old: Any) -> bool:
+    """Whether a schedule entry of the file (plain data) is this schedule."""
+    try:
+        return ScheduleConfig.model_validate(dict(old)) == schedule
+    except Exception:
+        return False
