@@ -7,13 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from agent.config import load_config
 from agent.demo.simulation import free_port
-from tests.conftest import SimulatedHome
+from tests.conftest import RunningDaemon, SimulatedHome
 
 
 async def homeclaw(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -181,3 +182,19 @@ def test_building_the_cli_loads_nothing_heavy() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]", result.stdout
+
+
+async def test_messages_says_there_are_no_strangers(
+    start_daemon: Callable[..., Awaitable[RunningDaemon]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.messaging_helpers import COMPONENTS, people
+
+    monkeypatch.setattr("agent.daemon.COMPONENTS", COMPONENTS)
+    daemon = await start_daemon({"people": people(), "brain": {"provider": "none"}})
+    home = daemon.rt.paths.root
+    (home / "url").write_text(daemon.url)  # as `homeclaw run` does
+    result = await homeclaw("messages", home=home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith(
+        "Strangers: none (a message from an unknown sender is listed here, unanswered)."
+    ), result.stdout

@@ -168,6 +168,9 @@ def run_messages(args: argparse.Namespace) -> int:
                     f"  {home_time(m['ts'], zone)} {m['status']:<11} {m['channel']:<9} "
                     f"{m['name'] or m['sender']:<14} {_short(m['text'])}"
                 )
+    if not result["strangers"]:  # an empty heading reads as if something failed to load
+        print("Strangers: none (a message from an unknown sender is listed here, unanswered).")
+        return 0
     print("Strangers (no reply sent; approve with `homeclaw pair add CHANNEL ADDRESS --name …`):")
     for m in result["strangers"]:
         print(
