@@ -14,6 +14,7 @@ import hashlib
 import logging
 import math
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -142,6 +143,9 @@ class MemoryIndex:
         self.note_half_life_days = note_half_life_days
         # Bumped on every change, so callers can cache derived views (the context block).
         self.generation = 0
+        # Transcripts are synced from worker threads (two recalls in one round): one at a
+        # time, or both insert the same rows and the second fails on their rowids.
+        self._syncing = threading.Lock()
 
     def migrate(self) -> None:
         """Create the memory tables (idempotent)."""
@@ -305,6 +309,10 @@ class MemoryIndex:
 
     def sync_transcripts(self, batch: int = 2000) -> int:
         """Index conversation messages added since the last call; returns how many."""
+        with self._syncing:
+            return self._sync_transcripts(batch)
+
+    def _sync_transcripts(self, batch: int) -> int:
         if not self._has_transcripts():
             return 0
         last = int(self.store.get_json("memory.transcripts_rowid", 0))

@@ -321,3 +321,37 @@ async def test_model_pins_only_when_the_owner_asks(tmp_path: Path) -> None:
         owner("always keep in mind: the wifi password is on the fridge"),
     )
     assert asked.ok and asked.value["memory"]["pinned"]
+
+
+def test_transcripts_sync_from_many_threads_at_once(tmp_path: Path) -> None:
+    """Two recalls in one round sync transcripts from two worker threads: each row once."""
+    import threading
+
+    memory = make_memory(tmp_path)
+    store = memory.index.store
+    store.execute(
+        "CREATE TABLE brain_messages (id INTEGER PRIMARY KEY, conversation TEXT, ts REAL, "
+        "role TEXT, content TEXT)"
+    )
+    errors: list[BaseException] = []
+    for round_ in range(20):
+        store.executemany(
+            "INSERT INTO brain_messages(conversation, ts, role, content) VALUES (?, ?, ?, ?)",
+            [("cli:owner", 1.0, "user", f"message {round_} {i}") for i in range(50)],
+        )
+        start = threading.Barrier(4)
+
+        def sync() -> None:
+            start.wait()
+            try:
+                memory.index.sync_transcripts()
+            except BaseException as err:  # collected: a thread's exception is otherwise lost
+                errors.append(err)
+
+        threads = [threading.Thread(target=sync) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert store.one("SELECT COUNT(*) FROM memory_transcripts")[0] == 1000
