@@ -238,3 +238,22 @@ async def test_is_the_front_door_open_asks_its_contact_sensor(
     rt.home.update("mqtt:front_door_contact", contact_open=True)
     reply = await say(brain, "is the front door open?")
     assert reply.text.startswith("Yes") and "Front door contact" in reply.text
+
+
+async def test_every_example_help_gives_works(house: tuple[Runtime, Brain]) -> None:
+    """What "help" suggests is understood locally (no example leads to "I need an LLM")."""
+    _, brain = house
+    reply = await say(brain, "help")
+    examples = re.findall(r"“([^”]+)”", reply.text)
+    assert len(examples) >= 8
+    for example in examples:
+        answer = await say(brain, example, conversation=f"help:{example}")
+        assert answer.path == "local" and "language model" not in answer.text, (example, answer)
+
+
+async def test_temperature_in_a_room_without_a_thermometer(house: tuple[Runtime, Brain]) -> None:
+    """Said in the kitchen, which measures nothing: it says so and reads the thermostats."""
+    _, brain = house
+    reply = await say(brain, "what's the temperature?", area="kitchen")
+    assert reply.path == "local" and reply.text.startswith("Nothing in the Kitchen")
+    assert "Thermostat (Living room) reads 67°F" in reply.text

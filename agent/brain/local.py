@@ -378,7 +378,7 @@ class LocalPath:
         if not all(self.home.roles.may_touch(ctx.role, d) for d in plan.devices):
             return Reply(f"That isn't shared with a {ctx.role}.", path="local")
         if plan.intent == "HassClimateGetTemperature":
-            answer = answer_temperature(plan.devices, self.units, self.home)
+            answer = answer_temperature(plan.devices, self.units, self.home, plan.area)
         else:
             answer = answer_state(plan.devices, plan.query, plan.state, self.units)
         if answer is None:

@@ -126,13 +126,24 @@ def answer_state(devices: list[Device], query: str, state: Any, units: str) -> s
     return None
 
 
-def answer_temperature(devices: list[Device], units: str, home: Home) -> str | None:
-    """The current temperature where asked (thermostats and sensors)."""
+def answer_temperature(
+    devices: list[Device], units: str, home: Home, area: str | None = None
+) -> str | None:
+    """The current temperature where asked (thermostats and sensors); for a room with
+    no thermometer, says so and gives the house's thermostats instead."""
     readings = [
         (d, d.state.current_temperature_c)
         for d in devices
         if d.state.current_temperature_c is not None and d.available
     ]
+    if not readings and area is not None:
+        elsewhere = [
+            f"{d.name} ({home.area_name(d.area)}) reads {degrees(t, units)}"
+            for d in home.devices(kind=Kind.CLIMATE)
+            if (t := d.state.current_temperature_c) is not None and d.available
+        ]
+        nothing = f"Nothing in the {home.area_name(area)} measures the temperature"
+        return f"{nothing}; {'; '.join(elsewhere[:3])}." if elsewhere else f"{nothing}."
     if not readings:
         return None
     if len(readings) == 1:

@@ -43,10 +43,11 @@ def help_text(home: Home, units: str) -> str:
         examples.append(f"“set {climate.name.lower()} to {target}” or “turn up the heat”")
     cover = _first(devices, Kind.COVER)
     if cover is not None:
-        examples.append(f"“close {cover.name.lower()}” or “open it halfway”")
+        examples.append(f"“close {cover.name.lower()}” or “open {cover.name.lower()} halfway”")
     speaker = _first(devices, Kind.SPEAKER)
     if speaker is not None:
-        examples.append(f"“pause the music” or “volume 30 on {speaker.name.lower()}”")
+        where = _room(home, speaker)
+        examples.append(f"“pause the music” or “volume 30 in the {where}”")
     lock = _first(devices, Kind.LOCK)
     if lock is not None:
         examples.append(f"“is {lock.name.lower()} locked?”")

@@ -179,9 +179,17 @@ def plan_intent(
         devices = resolver.targets(result, set(OPENABLE), here=here)
         position = int(entity(result, "position"))
         plan = Plan(intent, devices, [Command(action=Action.SET_POSITION, position=position)])
+    elif intent == "HassClimateGetTemperature":
+        area = said_area(result)
+        try:
+            devices = resolver.targets(result, {Kind.CLIMATE, Kind.SENSOR}, acting=False, here=here)
+        except Unclear:
+            if area is None:
+                raise
+            devices = []  # "what's the temperature?" in a room with no thermometer
+        plan = Plan(intent, devices, query=result.response or "one", area=area)
     elif intent in QUESTIONS:
-        wanted = {Kind.CLIMATE, Kind.SENSOR} if intent == "HassClimateGetTemperature" else None
-        devices = resolver.targets(result, wanted, acting=False, here=here)
+        devices = resolver.targets(result, None, acting=False, here=here)
         plan = Plan(intent, devices, query=result.response or "one", state=entity(result, "state"))
     else:
         devices = media_targets(result, resolver, here)

@@ -36,6 +36,8 @@ class Plan:
     query: str | None = None
     state: Any = None
     target_text: str = ""
+    # The room a question is about, when nothing there can answer it.
+    area: str | None = None
     # A device's own command where they differ ("brighter" from each one's level).
     per_device: dict[str, Command] = field(default_factory=dict)
 
