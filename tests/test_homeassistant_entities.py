@@ -87,3 +87,14 @@ def test_unsupported_command_is_refused_plainly() -> None:
     assert sensor is not None
     with pytest.raises(UnsupportedCommand, match="can't play"):
         service_call(sensor, Command(action=Action.PLAY), "°C")
+
+
+def test_a_thermostats_setpoint_range_is_kept_in_celsius() -> None:
+    """min_temp/max_temp (here °F) become info min/max in °C: the local path asks about a
+    setpoint outside them instead of sending it."""
+    stat = to_device(
+        state("climate.pool", "heat", temperature=84, min_temp=50, max_temp=104), None, "°F"
+    )
+    assert stat is not None
+    assert stat.info["min_temp_c"] == pytest.approx(10.0)
+    assert stat.info["max_temp_c"] == pytest.approx(40.0)

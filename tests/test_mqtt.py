@@ -88,6 +88,8 @@ async def test_commands_reach_the_simulator_and_state_comes_back(
     )
     assert sim.device("Thermostat").state["occupied_heating_setpoint"] == 18.5
     assert device.state.target_temperature_c == 18.5
+    # The setpoint range zigbee2mqtt exposes (5-30 °C) is kept for the local path's check.
+    assert (device.info["min_temp_c"], device.info["max_temp_c"]) == (5.0, 30.0)
 
     shade = one(home, "Living room shade")
     device = await home.execute(

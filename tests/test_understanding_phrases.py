@@ -3,6 +3,7 @@ question back, judged by the devices' state."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any

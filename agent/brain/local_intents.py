@@ -53,7 +53,8 @@ def on_off_command(device: Device, on: bool) -> Command | None:
     if Feature.ON_OFF in features:
         return Command(action=Action.TURN_ON if on else Action.TURN_OFF)
     if device.kind == Kind.CLIMATE and Feature.HVAC_MODE in features:
-        modes = [str(m) for m in device.info.get("hvac_modes") or ["heat"] if m != "off"]
+        declared = device.hvac_modes or tuple(device.info.get("hvac_modes") or ())
+        modes = [str(m) for m in declared or ("heat",) if m != "off"] or ["heat"]
         return Command(action=Action.SET_HVAC_MODE, hvac_mode=modes[0] if on else "off")  # type: ignore[arg-type]
     if device.kind == Kind.SPEAKER and Feature.PLAYBACK in features:
         return Command(action=Action.PLAY if on else Action.PAUSE)

@@ -289,9 +289,21 @@ def to_device(ha_state: dict[str, Any], area: str | None, temp_unit: str) -> Dev
         device_class=device_class(domain, entity_id, attrs),
         state=device_state(domain, raw_state, attrs, temp_unit),
         available=raw_state not in ("unavailable", "unknown") or domain in ("sensor",),
-        info={"entity_id": entity_id},
+        info=_info(entity_id, attrs, temp_unit),
         hvac_modes=hvac_modes(domain, attrs),
     )
+
+
+def _info(entity_id: str, attrs: dict[str, Any], temp_unit: str) -> dict[str, Any]:
+    """The entity id, and a thermostat's setpoint range in °C (the local path checks it)."""
+    info: dict[str, Any] = {"entity_id": entity_id}
+    low, high = (
+        to_celsius(attrs.get("min_temp"), temp_unit),
+        to_celsius(attrs.get("max_temp"), temp_unit),
+    )
+    if low is not None and high is not None:
+        info["min_temp_c"], info["max_temp_c"] = low, high
+    return info
 
 
 def hvac_modes(domain: str, attrs: dict[str, Any]) -> tuple[str, ...]:

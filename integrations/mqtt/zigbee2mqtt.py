@@ -38,6 +38,8 @@ class Z2mDevice:
     setpoint_property: str = "occupied_heating_setpoint"
     # With a cooling setpoint too, the two are a heat/cool range (in auto mode).
     cooling_property: str | None = None
+    # The setpoint range it accepts, °C (the expose's value_min/value_max).
+    setpoint_range: tuple[float, float] | None = None
     hvac_modes: list[str] = field(default_factory=list)
     lock_values: tuple[str, str] = ("LOCK", "UNLOCK")
     device_class: str | None = None
@@ -94,6 +96,8 @@ def describe(entry: dict[str, Any]) -> Z2mDevice | None:
             name = feat.get("name", "")
             if name.endswith("heating_setpoint") or name == "current_heating_setpoint":
                 meta.setpoint_property = feat.get("property", name)
+                if "value_min" in feat and "value_max" in feat:
+                    meta.setpoint_range = (float(feat["value_min"]), float(feat["value_max"]))
             elif name == "occupied_cooling_setpoint":
                 meta.cooling_property = feat.get("property", name)
                 meta.features.add(Feature.TARGET_TEMPERATURE_RANGE)
@@ -145,6 +149,9 @@ def to_device(entry: dict[str, Any], meta: Z2mDevice) -> Device:
     info: dict[str, Any] = {"model": meta.model, "manufacturer": meta.vendor, "via": "zigbee2mqtt"}
     if meta.hvac_modes:
         info["hvac_modes"] = meta.hvac_modes
+    if meta.setpoint_range is not None:
+        # Read by the local path: a setpoint outside it is asked about, not sent.
+        info["min_temp_c"], info["max_temp_c"] = meta.setpoint_range
     return Device(
         id=f"mqtt:{entry['ieee_address']}",
         name=meta.friendly_name.split("/")[-1],
