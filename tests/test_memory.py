@@ -341,7 +341,7 @@ def test_transcripts_sync_from_many_threads_at_once(tmp_path: Path) -> None:
         )
         start = threading.Barrier(4)
 
-        def sync() -> None:
+        def sync(start: threading.Barrier = start) -> None:
             start.wait()
             try:
                 memory.index.sync_transcripts()
