@@ -229,3 +229,20 @@ async def test_api_messages_go_only_to_known_people_with_house_files(
     )
     assert status == 200, data
     assert rt.store.query("SELECT COUNT(*) AS n FROM outbox")[0]["n"] == 1
+
+
+async def test_a_login_link_for_a_room_opens_the_dashboard_in_it(
+    start_daemon: Callable[..., Awaitable[RunningDaemon]],
+) -> None:
+    """A wall tablet's link keeps its room through the login; nothing else is redirected to."""
+    daemon = await start_daemon(CONFIG)
+    status, data = await daemon.api("POST", "/api/login-link", {"area": "living room"})
+    assert status == 200 and data["url"].endswith("&area=living%20room")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(data["url"], allow_redirects=False) as resp:
+            assert resp.status == 302 and resp.headers["Location"] == "/?area=living%20room"
+        url = daemon.url.rstrip("/")
+        async with http.get(f"{url}/?area=kitchen", allow_redirects=False) as resp:
+            assert resp.headers["Location"] == "/login?area=kitchen"  # not logged in yet
+        async with http.get(f"{url}/login?area=kitchen") as resp:
+            assert 'name=area value="kitchen"' in await resp.text()

@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     devices.add_argument("--json", action="store_true", help="print the documented JSON")
     devices.set_defaults(func=run_devices)
     dashboard = sub.add_parser("dashboard", help="print a fresh one-time link to the dashboard")
+    dashboard.add_argument("--area", help="open it for a room (a wall tablet's room)")
     dashboard.set_defaults(func=run_dashboard)
     doctor = sub.add_parser("doctor", help="check the config, connections and optional parts")
     doctor.set_defaults(func=run_doctor)
@@ -230,7 +231,8 @@ def _format_state(device: dict[str, Any], units: str) -> str:
 def run_dashboard(args: argparse.Namespace) -> int:
     """Print a one-time login link to the running daemon's dashboard."""
     try:
-        data = api(_paths(args), "POST", "/api/login-link", {})
+        body = {"area": args.area} if args.area else {}
+        data = api(_paths(args), "POST", "/api/login-link", body)
     except (DaemonUnreachable, FileNotFoundError) as err:
         print(err, file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -72,7 +73,8 @@ async def auth_middleware(
             {"error": "unauthorised", "detail": "send the token from the home folder"},
             status=401,
         )
-    raise web.HTTPFound("/login")
+    area = request.query.get("area") if path == "/" else None
+    raise web.HTTPFound("/login" + (f"?area={quote(area)}" if area else ""))
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -99,16 +101,20 @@ async def login(request: web.Request) -> web.Response:
     """Log a browser in: a one-time link (GET ?once=) or the pasted token (POST)."""
     rt = runtime(request)
     guard = request.app[GUARD]
+    area = request.query.get("area", "")
     if request.method == "POST":
         form = await request.post()
         token = form.get("token")
         accepted = isinstance(token, str) and guard.matches(token.strip())
+        area = str(form.get("area") or area)
     else:
         once = request.query.get("once")
         accepted = once is not None and guard.redeem(once)
         token = once
+    # Only the room travels on (a wall tablet's ?area=): never a caller-chosen address.
+    target = "/" + (f"?area={quote(area)}" if area else "")
     if accepted:
-        response = web.HTTPFound("/")  # a clean address: nothing secret stays in the bar
+        response = web.HTTPFound(target)  # a clean address: nothing secret stays in the bar
         guard.set_cookie(request, response)
         raise response
     used = (
@@ -122,6 +128,7 @@ async def login(request: web.Request) -> web.Response:
         f"{used}<form method=post action=/login><p>Open the link that "
         "<code>homeclaw dashboard</code> prints, or paste the token from "
         f"<code>{html.escape(str(rt.paths.token_file))}</code>:</p>"
+        f'<input type=hidden name=area value="{html.escape(area)}">'
         "<input name=token size=50 type=password autocomplete=off><button>Open</button></form>"
     )
     return web.Response(text=body, content_type="text/html", status=401 if token else 200)
@@ -131,7 +138,12 @@ async def new_login_link(request: web.Request) -> web.Response:
     """A fresh one-time dashboard link (for `homeclaw dashboard`)."""
     rt = runtime(request)
     base = rt.services.get("url") or f"{request.scheme}://{request.host}/"
-    return web.json_response({"url": request.app[GUARD].login_link(str(base))})
+    link = request.app[GUARD].login_link(str(base))
+    body = await request.json() if request.can_read_body else {}
+    area = body.get("area") if isinstance(body, dict) else None
+    if isinstance(area, str) and area:
+        link += f"&area={quote(area)}"  # a wall tablet's link opens in its room
+    return web.json_response({"url": link})
 
 
 def login_link(rt: Runtime) -> str:
