@@ -16,6 +16,7 @@ from agent.brain.reply import Reply
 from agent.brain.sample_home import InMemoryDevices, sample_runtime
 from agent.brain.tools import ToolContext
 from agent.bus import InboundMessage
+from agent.devices import Area
 from agent.messaging.people import Identity
 from agent.runtime import Runtime
 
@@ -247,6 +248,10 @@ async def test_a_command_for_something_missing_says_what_is_missing(tmp_path: Pa
         reply = await brain.handle(message("turn off the sauna lights"), OWNER)
         assert reply.text.startswith("There's nothing called “sauna lights” in this home")
         assert "homeclaw discover" in reply.text
+        # A room the home has, but nothing of that kind in it (a fresh `homeclaw init` home).
+        rt.home.areas["sauna"] = Area("sauna", "Sauna")
+        reply = await brain.handle(message("turn off the sauna lights"), OWNER)
+        assert reply.text.startswith("There are no lights in the Sauna")
         rt.demo = True
         reply = await brain.handle(message("I'm cold"), OWNER)
         assert "homeclaw demo --llm" in reply.text and "brain.provider" not in reply.text

@@ -55,18 +55,25 @@ def missing_target(text: str, home: Home) -> str | None:
             return None  # nothing but kind words, or two requests in one
         if home.resolve(target).status != "none":
             return None  # it exists (or is ambiguous): something else went wrong
-        known: set[str] = set()
-        for device in home.devices():
-            known |= _words(" ".join((device.name, *device.aliases, device.kind.value)))
-        for area_id, area in home.areas.items():
-            known |= _words(" ".join((area_id.replace("_", " "), area.name, *area.aliases)))
-        if content & known:
-            return None
         found = home.devices()
         hint = (
             "`homeclaw devices` lists what it has; `homeclaw discover` finds new ones"
             if found
-            else "it has no devices yet: `homeclaw discover` finds them on your network"
+            else "this home has no devices yet: `homeclaw discover` finds them on your network"
         )
+        device_words: set[str] = set()
+        for device in found:
+            device_words |= _words(" ".join((device.name, *device.aliases, device.kind.value)))
+        if content & device_words:
+            return None
+        for area_id, area in home.areas.items():
+            area_words = _words(" ".join((area_id.replace("_", " "), area.name, *area.aliases)))
+            if content & area_words:
+                # "kitchen lights" where the kitchen exists: say what it lacks, if that is all.
+                what = " ".join(w for w in target.split() if w not in area_words)
+                if content - area_words or not what:
+                    return None
+                verb = "There are no" if what.endswith("s") else "There's no"
+                return f"{verb} {what} in the {area.name} ({hint})."
         return f"There's nothing called “{target}” in this home ({hint})."
     return None
