@@ -68,6 +68,8 @@ class DeviceWatchers(Generic[L]):
         self.name, self._attend, self._backoff = name, attend, backoff
         self._supervisor, self._log, self._label = supervisor, log, label or name
         self._down: dict[str, str] = {}  # host → why it cannot be reached
+        self._connected: set[int] = set()  # id() of links connected right now
+        self._doubles: set[tuple[int, str]] = set()  # (link, other address) already warned of
         self._home: Home | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._crashed: asyncio.Future[None] | None = None
@@ -117,6 +119,7 @@ class DeviceWatchers(Generic[L]):
             def on_connected() -> None:
                 nonlocal connected, delay
                 connected, delay = True, initial
+                self._connected.add(id(link))
                 self.health(link.host, None)
 
             try:
@@ -127,10 +130,34 @@ class DeviceWatchers(Generic[L]):
                     self._log.warning(
                         "%s %s: %s; retrying in %.1fs", self._label, link.host, err, delay
                     )
+            finally:
+                self._connected.discard(id(link))
             link.mark_unavailable(home)
             self.health(link.host, problem)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._backoff.retry_max)
+
+    def may_move(self, link: L, address: str, what: str) -> bool:
+        """Whether to follow a device announced at another address.
+
+        Only when it no longer answers where it is: a device does not exist twice,
+        so a second one with the same id is another program's simulator or an
+        impostor, which must not receive our credentials.
+        """
+        if id(link) not in self._connected:
+            return True
+        if (id(link), address) not in self._doubles:
+            self._doubles.add((id(link), address))
+            self._log.warning(
+                "%s %s answers at %s and is also announced at %s; staying with %s "
+                "(a device does not exist twice: another program's copy, or an impostor)",
+                self._label,
+                what,
+                link.host,
+                address,
+                link.host,
+            )
+        return False
 
     def health(self, host: str, problem: str | None) -> None:
         """Show on the dashboard which hosts cannot be reached (the run itself goes on)."""

@@ -229,6 +229,25 @@ async def test_ip_change_keeps_ids_names_and_areas(bridge: HueBridgeSimulator) -
         await moved.stop()
 
 
+async def test_a_second_bridge_with_the_same_id_is_not_followed(
+    bridge: HueBridgeSimulator,
+) -> None:
+    """While the bridge answers where it is, a copy announced elsewhere gets nothing."""
+    home, hue, task = await running(bridge)
+    copy = demo_bridge("127.0.0.1")  # another program's simulator, or an impostor
+    try:
+        await copy.start()
+        await eventually(lambda: home.get(TABLE).available)
+        found = DiscoveredDevice("hue", "Hue Bridge - 4A1B2C", "127.0.0.1", copy.port, BRIDGE)
+        assert await hue.discovered(found, add=False)  # known bridge: handled, not added
+        await asyncio.sleep(0.5)
+        assert home.get(TABLE).info["host"] == bridge.address and home.get(TABLE).available
+        assert copy.requests == 0, "the copy was asked (with our app key)"
+    finally:
+        await shutdown(hue, task)
+        await copy.stop()
+
+
 async def test_polling_publishes_only_changes(bridge: HueBridgeSimulator) -> None:
     home, hue, task = await running(bridge)
     changes: list[StateChanged] = []

@@ -314,7 +314,7 @@ class HueIntegration:
         bridge_id = found.unique_id.lower()
         for link in self.links:
             if link.bridge_id == bridge_id or link.host == address:
-                if link.host != address:
+                if link.host != address and self._watchers.may_move(link, address, bridge_id):
                     log.info("hue bridge %s moved from %s to %s", bridge_id, link.host, address)
                     self._watchers.health(link.host, None)  # the old address is no concern now
                     link.host = address

@@ -259,7 +259,7 @@ class ShellyIntegration:
         mac = found.unique_id.lower().replace(":", "")
         for link in self.links:
             if link.mac == mac or link.spec.host == address:
-                if link.spec.host != address:
+                if link.spec.host != address and self._watchers.may_move(link, address, mac):
                     log.info("shelly %s moved from %s to %s", mac, link.spec.host, address)
                     self._watchers.health(link.host, None)  # the old address is no concern now
                     link.spec = link.spec.model_copy(update={"host": address})

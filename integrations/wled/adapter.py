@@ -226,7 +226,9 @@ class WledIntegration:
         device_id = f"wled:{found.unique_id.lower().replace(':', '')}"
         for link in self.links:
             if link.device_id == device_id or link.strip.host == found.host:
-                if link.strip.host != found.host:
+                if link.strip.host != found.host and self._watchers.may_move(
+                    link, found.host, device_id
+                ):
                     log.info("wled %s moved from %s to %s", device_id, link.strip.host, found.host)
                     self._watchers.health(link.host, None)  # the old address is no concern now
                     link.strip = link.strip.model_copy(update={"host": found.host})
