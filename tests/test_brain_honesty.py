@@ -66,6 +66,12 @@ LIES: list[tuple[str, tuple[ReplyLike, ...], bool, str]] = [
         "I didn't change anything: no command was sent (ask me again?).",
     ),
     (
+        "an action in progress, none sent (SmolLM2's words)",
+        ("She's turning on the Kitchen ceiling.",),
+        False,
+        "I didn't change anything: no command was sent (ask me again?).",
+    ),
+    (
         "tool failed",
         (OFF, "Done! The porch light is off."),
         True,

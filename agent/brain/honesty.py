@@ -27,7 +27,11 @@ ACTED = re.compile(
     r"started|stopped|paused|played|armed|disarmed|dimmed|changed|put|scheduled|created|"
     r"saved|sent|lowered|raised|adjusted|run|ran)|"
     r"(?:is|are) now|now (?:on|off|playing|locked|unlocked|open|closed|paused|set)|"
-    r"^\s*(?:locked|unlocked|opened|closed|armed|disarmed|started|stopped|paused|lowered))\b",
+    r"^\s*(?:locked|unlocked|opened|closed|armed|disarmed|started|stopped|paused|lowered)|"
+    # In progress ("She's turning on the kitchen light", seen from SmolLM2): also a claim.
+    r"(?:i'm|i am|she's|he's|it's|we're|dobby is|dobby's)\s+(?:now\s+)?(?:turning|switching|"
+    r"setting|dimming|locking|unlocking|opening|closing|starting|stopping|pausing|playing|"
+    r"arming|disarming|lowering|raising))\b",
     re.I,
 )
 # Words of a reply that owns up to a failure ("couldn't", "did not answer", "sorry").
