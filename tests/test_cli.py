@@ -155,7 +155,7 @@ def test_demo_llm_on_ollama_uses_its_own_api(monkeypatch: pytest.MonkeyPatch) ->
     }
 
 
-async def test_doctor_says_plainly_that_the_llm_server_does_not_answer(tmp_path: Path) -> None:
+async def test_doctor_says_plainly_what_does_not_answer(tmp_path: Path) -> None:
     await homeclaw("init", home=tmp_path)
     config = tmp_path / "config.yaml"
     port = free_port()  # nothing listens there
@@ -163,8 +163,10 @@ async def test_doctor_says_plainly_that_the_llm_server_does_not_answer(tmp_path:
         "  provider: none ",
         f"  provider: ollama\n  base_url: http://127.0.0.1:{port}\n  model: qwen3:4b\n  #",
     )
-    config.write_text(text)
+    config.write_text(text.replace("port: 1883", f"port: {free_port()}"))  # no broker there
     result = await homeclaw("doctor", home=tmp_path)
+    mqtt = next(x for x in result.stdout.splitlines() if "mqtt:" in x)
+    assert "nothing answers at 127.0.0.1:" in mqtt and "remove the `mqtt:` section" in mqtt, mqtt
     line = next(x for x in result.stdout.splitlines() if "brain:" in x)
     assert line.strip().startswith(f"✗ brain: nothing answers at 127.0.0.1:{port}"), line
     assert "ollama serve" in line and "ClientConnectorError" not in line

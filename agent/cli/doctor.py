@@ -44,10 +44,23 @@ async def _mqtt(config: Config) -> str:
 
     section = config.mqtt
     assert section is not None
-    async with aiomqtt.Client(
-        section.host, section.port, username=section.username, password=section.password, timeout=4
-    ):
-        return f"connected to {section.host}:{section.port}"
+    try:
+        async with aiomqtt.Client(
+            section.host,
+            section.port,
+            username=section.username,
+            password=section.password,
+            timeout=4,
+        ):
+            return f"connected to {section.host}:{section.port}"
+    except aiomqtt.MqttError as err:
+        if not isinstance(err.__context__, ConnectionRefusedError):
+            raise
+        # `homeclaw init` writes an `mqtt:` section: a new home without a broker lands here.
+        raise RuntimeError(
+            f"nothing answers at {section.host}:{section.port} (connection refused) — is your "
+            "MQTT broker running? (no broker: remove the `mqtt:` section from config.yaml)"
+        ) from None
 
 
 async def _homeassistant(config: Config) -> str:
