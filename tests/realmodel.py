@@ -10,6 +10,7 @@ what is missing and the tests skip with that sentence.
 from __future__ import annotations
 
 import importlib.util
+import signal
 import subprocess
 import sys
 import tempfile
@@ -77,7 +78,9 @@ def llama_server(n_ctx: int = 8192) -> Iterator[str]:
         "--n_threads",
         "2",
     ]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -103,6 +106,15 @@ def llama_server(n_ctx: int = 8192) -> Iterator[str]:
             process.wait(5)
         log.close()
         Path(log.name).unlink(missing_ok=True)
+
+
+def _die_with_parent() -> None:
+    """In the child: be sent SIGTERM when the test process dies, even by SIGKILL (a timed
+    out CI job), so no model server outlives the run."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _tail(path: str) -> str:
