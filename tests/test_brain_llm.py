@@ -315,6 +315,7 @@ async def test_provider_errors_are_clear(tmp_path: Path, llm: FakeLLM) -> None:
     try:
         reply = await brain.handle(message("tell me a joke"), OWNER)
         assert "Cannot reach the LLM server" in reply.text
+        assert "Error" not in reply.text and ".)" not in reply.text  # reads as a sentence
         # Simple commands still work locally.
         reply = await brain.handle(message("turn on the porch light"), OWNER)
         assert reply.path == "local"

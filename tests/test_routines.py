@@ -365,3 +365,19 @@ async def test_no_heartbeat_llm_without_judgement_concerns(tmp_path: Path) -> No
             clock[0] += timedelta(minutes=30)
         assert llm.requests == [] and sent == []
         await provider.close()
+
+
+def test_a_steps_temperature_reads_with_its_degree_sign() -> None:
+    """The dashboard and `routines list` show "Thermostat to 66°F", not "66F"."""
+    from agent.routines.config import StepConfig
+
+    step = StepConfig.model_validate(
+        {"target": "Thermostat", "action": "set_temperature", "temperature": "66F"}
+    )
+    assert step.describe() == "Thermostat to 66°F"
+    assert (
+        StepConfig.model_validate(
+            {"target": "Spa", "action": "set_temperature", "temperature": 38}
+        ).describe()
+        == "Spa to 38"
+    )

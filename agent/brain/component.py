@@ -234,7 +234,7 @@ class Brain:
             local = await self.local.handle(msg, ctx, can_hand_over=False, area=area)
             if local is not None:
                 return self._remember(conversation, msg, local)
-            return Reply(self.soul.reply("llm_down", problem=blocked), "none")
+            return Reply(self.soul.reply("llm_down", problem=_clause(blocked)), "none")
         if self.loop is not None:
             if not metered_early and (refusal := self._over_rate(msg)) is not None:
                 return refusal
@@ -255,9 +255,11 @@ class Brain:
                     local = await self.local.handle(msg, ctx, can_hand_over=False, area=area)
                     if local is not None:
                         return local
-                return Reply(self.soul.reply("llm_down", problem=str(err)), "none")
+                return Reply(self.soul.reply("llm_down", problem=_clause(str(err))), "none")
         if self.provider_problem:
-            return Reply(self.soul.reply("llm_down", problem=self.provider_problem), "none")
+            return Reply(
+                self.soul.reply("llm_down", problem=_clause(self.provider_problem)), "none"
+            )
         missing = missing_target(msg.text, self.rt.home)
         if missing is not None:
             return Reply(missing, "local")
@@ -416,3 +418,8 @@ def _bad(detail: str) -> web.Response:
 def create(rt: Runtime) -> Brain:
     """The brain component (COMPONENTS entry "agent.brain.component:create")."""
     return Brain(rt)
+
+
+def _clause(problem: str) -> str:
+    """A problem sentence as it reads inside the soul's reply (no closing full stop)."""
+    return problem.strip().rstrip(".")

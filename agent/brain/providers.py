@@ -161,8 +161,11 @@ class OpenAIProvider:
                 "rate_limited", "The LLM server is rate limiting us; try later."
             ) from None
         except (openai.APIConnectionError, openai.APITimeoutError) as err:
+            how = (
+                "no answer in time" if isinstance(err, openai.APITimeoutError) else "no connection"
+            )
             raise LLMError(
-                "unreachable", f"Cannot reach the LLM server at {where} ({type(err).__name__})."
+                "unreachable", f"Cannot reach the LLM server at {where} ({how})."
             ) from None
         except openai.APIStatusError as err:
             text = _message(err)

@@ -159,7 +159,7 @@ class StepConfig(Section):
         details = {
             Action.SET_BRIGHTNESS: f"{target} to {self.brightness} %",
             Action.SET_POSITION: f"{target} to {self.position} %",
-            Action.SET_TEMPERATURE: f"{target} to {self.temperature}",
+            Action.SET_TEMPERATURE: f"{target} to {_degrees(self.temperature)}",
             Action.SET_VOLUME: f"{target} volume to {self.volume}",
             Action.PLAY_MEDIA: f"play {self.media} on {target}",
             Action.SET_HVAC_MODE: f"{target} to {self.hvac_mode}",
@@ -339,3 +339,11 @@ def same_schedule(schedule: ScheduleConfig, old: Any) -> bool:
         return ScheduleConfig.model_validate(dict(old)) == schedule
     except Exception:
         return False
+
+
+def _degrees(value: object) -> str:
+    """ "66F" as people write it: "66°F" (a bare number is left as it is)."""
+    text = str(value).strip()
+    if len(text) > 1 and text[-1] in "CFcf" and text[:-1].strip().replace(".", "", 1).isdigit():
+        return f"{text[:-1].strip()}°{text[-1].upper()}"
+    return text
