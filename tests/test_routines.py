@@ -375,9 +375,3 @@ def test_a_steps_temperature_reads_with_its_degree_sign() -> None:
         {"target": "Thermostat", "action": "set_temperature", "temperature": "66F"}
     )
     assert step.describe() == "Thermostat to 66°F"
-    assert (
-        StepConfig.model_validate(
-            {"target": "Spa", "action": "set_temperature", "temperature": 38}
-        ).describe()
-        == "Spa to 38"
-    )
