@@ -186,3 +186,16 @@ async def test_in_the_demo_story_the_owner_has_written_so_alerts_go_by_whatsapp(
         assert "window closed" not in (outbox.get(message_id).get("note") or "")
     finally:
         await twilio.stop()
+
+
+async def test_in_the_demo_an_unlock_from_the_cli_says_where_the_code_is(
+    demo_parts: tuple[DemoContext, Any, Any], start_daemon: StartDaemon
+) -> None:
+    """The code goes to the owner's (simulated) WhatsApp: the demo says where to look."""
+    ctx, twilio, telegram = demo_parts
+    daemon = await start_demo_daemon(start_daemon, ctx, twilio, telegram)
+    status, body = await daemon.api(
+        "POST", "/api/chat", {"text": "unlock the front door", "channel": "cli"}
+    )
+    assert status == 200 and "Phone panel on the dashboard" in body["reply"], body
+    assert not re.search(r"\d{7}", body["reply"])  # the code itself never in the answer

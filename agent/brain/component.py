@@ -322,7 +322,11 @@ class Brain:
         target = outbox.owner_target() if outbox is not None else None
         if target is not None:
             outbox.enqueue(target[0], target[1], text, dedupe_key=f"code:{challenge.id}")
-            return f"your {CHANNEL_NAMES.get(target[0], target[0])}"
+            where = f"your {CHANNEL_NAMES.get(target[0], target[0])}"
+            # A newcomer in the demo has no phone: say where its simulated one is.
+            if self.rt.demo:
+                where += " (in the demo: the Phone panel on the dashboard)"
+            return where
         path = self.rt.paths.root / CODE_FILE
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
