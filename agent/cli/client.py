@@ -114,3 +114,10 @@ def home_zone(paths: HomePaths) -> tzinfo:
 def home_time(ts: float | None, zone: tzinfo, fmt: str = "%m-%d %H:%M:%S") -> str:
     """A Unix time as the home's clock shows it ("-" for none)."""
     return datetime.fromtimestamp(ts, zone).strftime(fmt) if ts else "-"
+
+
+def error_of(result: Any) -> str | None:
+    """The daemon's error sentence in an API answer, or None when it went well."""
+    if isinstance(result, dict) and "error" in result:
+        return str(result.get("detail") or result["error"])
+    return None

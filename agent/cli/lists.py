@@ -12,9 +12,8 @@ import argparse
 import json
 import sys
 import urllib.parse
-from typing import Any
 
-from agent.cli.client import DaemonUnreachable, api
+from agent.cli.client import DaemonUnreachable, api, error_of
 from agent.paths import HomePaths
 
 
@@ -29,12 +28,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run_lists)
 
 
-def _problem(result: Any) -> str | None:
-    if isinstance(result, dict) and "error" in result:
-        return str(result.get("detail") or result["error"])
-    return None
-
-
 def run_lists(args: argparse.Namespace) -> int:
     """Show the lists, or change one and show it."""
     paths = HomePaths.from_env(args.home)
@@ -44,7 +37,7 @@ def run_lists(args: argparse.Namespace) -> int:
                 print("Say which list: homeclaw lists shopping --add milk", file=sys.stderr)
                 return 2
             result = api(paths, "GET", "/api/lists", timeout=30)
-            if problem := _problem(result):
+            if problem := error_of(result):
                 print(problem, file=sys.stderr)
                 return 1
             if args.json:
@@ -58,7 +51,7 @@ def run_lists(args: argparse.Namespace) -> int:
         if args.add or args.remove or args.done:
             edit = {"add": args.add, "remove": args.remove, "complete": args.done}
             result = api(paths, "POST", path, edit, timeout=30)
-            if problem := _problem(result):
+            if problem := error_of(result):
                 print(problem, file=sys.stderr)
                 return 1
             missing = [m for part in result.values() for m in part.get("not_found", [])]
@@ -68,7 +61,7 @@ def run_lists(args: argparse.Namespace) -> int:
     except DaemonUnreachable as err:
         print(err, file=sys.stderr)
         return 1
-    if problem := _problem(result):
+    if problem := error_of(result):
         print(problem, file=sys.stderr)
         return 1
     if args.json:

@@ -13,7 +13,7 @@ import sys
 import urllib.parse
 from typing import Any
 
-from agent.cli.client import DaemonUnreachable, api
+from agent.cli.client import DaemonUnreachable, api, error_of
 from agent.paths import HomePaths
 
 
@@ -68,12 +68,6 @@ def _call(args: argparse.Namespace, method: str, path: str, body: Any = None) ->
     return api(HomePaths.from_env(args.home), method, path, body, timeout=30)
 
 
-def _failed(result: Any) -> str | None:
-    if isinstance(result, dict) and "error" in result:
-        return str(result.get("detail") or result["error"])
-    return None
-
-
 def _print_entries(result: dict[str, Any], as_json: bool) -> int:
     if as_json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
@@ -103,7 +97,7 @@ def _list(args: argparse.Namespace) -> int:
     def go() -> int:
         kind = "" if args.notes else "&kind=fact"
         result = _call(args, "GET", f"/api/memory?limit={args.limit}{kind}")
-        if error := _failed(result):
+        if error := error_of(result):
             print(error, file=sys.stderr)
             return 1
         return _print_entries(result, args.json)
@@ -115,7 +109,7 @@ def _search(args: argparse.Namespace) -> int:
     def go() -> int:
         query = urllib.parse.quote(" ".join(args.query))
         result = _call(args, "GET", f"/api/memory?q={query}&limit={args.limit}")
-        if error := _failed(result):
+        if error := error_of(result):
             print(error, file=sys.stderr)
             return 1
         return _print_entries(result, args.json)
@@ -128,7 +122,7 @@ def _add(args: argparse.Namespace) -> int:
         result = _call(
             args, "POST", "/api/memory", {"text": " ".join(args.text), "pinned": args.pin}
         )
-        if error := _failed(result):
+        if error := error_of(result):
             print(error, file=sys.stderr)
             return 1
         if args.json:
@@ -147,7 +141,7 @@ def _forget(args: argparse.Namespace) -> int:
         done = []
         for entry_id in args.ids:
             result = _call(args, "DELETE", f"/api/memory/{urllib.parse.quote(entry_id)}")
-            if error := _failed(result):
+            if error := error_of(result):
                 print(f"{entry_id}: {error}", file=sys.stderr)
                 status = 1
             else:
@@ -167,7 +161,7 @@ def _pending(args: argparse.Namespace) -> int:
     def go() -> int:
         notes = _call(args, "GET", "/api/memory?kind=note&limit=1000")
         changes = _call(args, "GET", "/api/approvals")
-        if error := _failed(notes) or _failed(changes):
+        if error := error_of(notes) or error_of(changes):
             print(error, file=sys.stderr)
             return 1
         memories = [m for m in notes.get("memories", []) if m.get("unverified")]
@@ -200,7 +194,7 @@ def _decide(args: argparse.Namespace) -> int:
                 result = _call(args, "POST", f"/api/memory/{quoted}/approve")
             else:  # rejecting a proposed memory is forgetting the note
                 result = _call(args, "DELETE", f"/api/memory/{quoted}")
-            if error := _failed(result):
+            if error := error_of(result):
                 print(f"{entry_id}: {error}", file=sys.stderr)
                 status = 1
             else:

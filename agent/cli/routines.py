@@ -16,7 +16,7 @@ import urllib.parse
 from datetime import datetime
 from typing import Any
 
-from agent.cli.client import DaemonUnreachable, api
+from agent.cli.client import DaemonUnreachable, api, error_of
 from agent.paths import HomePaths
 
 
@@ -65,8 +65,8 @@ def _call(args: argparse.Namespace, method: str, path: str) -> Any:
 
 
 def _failed(result: Any) -> bool:
-    if isinstance(result, dict) and "error" in result:
-        print(result.get("detail") or result["error"], file=sys.stderr)
+    if (said := error_of(result)) is not None:
+        print(said, file=sys.stderr)
         return True
     return result is None
 

@@ -16,7 +16,7 @@ import sys
 import urllib.parse
 from typing import Any
 
-from agent.cli.client import DaemonUnreachable, api, home_time, home_zone
+from agent.cli.client import DaemonUnreachable, api, error_of, home_time, home_zone
 from agent.paths import HomePaths
 
 
@@ -44,12 +44,6 @@ def _call(args: argparse.Namespace, path: str) -> Any:
     return api(HomePaths.from_env(args.home), "GET", path, timeout=30)
 
 
-def _failed(result: Any) -> str | None:
-    if isinstance(result, dict) and "error" in result:
-        return str(result.get("detail") or result["error"])
-    return None
-
-
 def _told(how: str | None) -> str:
     """What the owner was told of an event, in words ("notified" holds a short code)."""
     if not how:
@@ -70,7 +64,7 @@ def _cameras(args: argparse.Namespace) -> int:
         except DaemonUnreachable as err:
             print(err, file=sys.stderr)
             return 1
-        if error := _failed(done):
+        if error := error_of(done):
             print(error, file=sys.stderr)
             return 1
         print(f"Alerts like that will be sent again ({args.unhush} removed).")
@@ -80,7 +74,7 @@ def _cameras(args: argparse.Namespace) -> int:
     except DaemonUnreachable as err:
         print(err, file=sys.stderr)
         return 1
-    if error := _failed(result):
+    if error := error_of(result):
         print(error, file=sys.stderr)
         return 1
     if args.json:
@@ -130,7 +124,7 @@ def _events(args: argparse.Namespace) -> int:
     except DaemonUnreachable as err:
         print(err, file=sys.stderr)
         return 1
-    if error := _failed(result):
+    if error := error_of(result):
         print(error, file=sys.stderr)
         return 1
     events = [e for e in result["events"] if args.all or not e.get("quiet")]
